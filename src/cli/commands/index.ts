@@ -1,0 +1,4 @@
+// Every CLI command, in the order --help lists them. Each module exports one register function.
+import type { Command } from 'commander';
+
+export const COMMANDS: ((program: Command) => void)[] = [];
