@@ -1,0 +1,19 @@
+// Picks the backend for a run: the model under a profile, or the live kernel.
+import type { Observation } from '../scenario/observation.ts';
+import type { LoadedScenario } from '../scenario/parse.ts';
+import { runModel } from './model/run.ts';
+import type { Overrides } from './model/overrides.ts';
+
+export interface RunOptions {
+  backend: 'model' | 'live';
+  kernel?: string;
+  overrides?: Overrides;
+}
+
+export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Promise<Observation> {
+  if (opts.backend === 'live') {
+    const live = await import('./live/index.ts');
+    return live.runLive(loaded, { profileLabel: 'live' });
+  }
+  return runModel(loaded, { kernel: opts.kernel, overrides: opts.overrides });
+}

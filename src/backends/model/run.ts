@@ -1,0 +1,271 @@
+// The model backend: runs a scenario on the model under one kernel profile and answers with
+// the observation contract. Deterministic: simulated time, no randomness, no I/O.
+import { UsageError } from '../../cli/errors.ts';
+import { Memcg, TcpProto } from '../../model/proto_mem.ts';
+import { resetSkbIds } from '../../model/skbuff.ts';
+import { SKB_DATA_ALIGN, SIZEOF_SK_BUFF, SIZEOF_SKB_SHARED_INFO, PAGE_SIZE, roundupPowOfTwo } from '../../model/skb_geometry.ts';
+import { setSndbuf, Sock, type NetContext } from '../../model/sock.ts';
+import { sk_mem_reclaim } from '../../model/sk_mem.ts';
+import { destroySock, tcp_disconnect, tcp_send_fin, tcp_write_queue_purge } from '../../model/tcp_close.ts';
+import { EAGAIN, ENOBUFS, EPIPE, tcp_sendmsg_locked } from '../../model/tcp_sendmsg.ts';
+import { IovIter, read_error_queue } from '../../model/zerocopy.ts';
+import { LOOPBACK_GSO_MAX_SIZE, LoopbackPath, loopbackMss } from '../../paths/loopback.ts';
+import { getProfile, resolveConfig } from '../../profiles/index.ts';
+import type { KernelConfig, KernelProfile, NetSysctls } from '../../profiles/types.ts';
+import { checkExpectations } from '../../scenario/expect.ts';
+import type { Meminfo, Notification, Observation, StateFields, StepObservation, StepResult, Warning } from '../../scenario/observation.ts';
+import type { LoadedScenario } from '../../scenario/parse.ts';
+import type { Scenario, SendArgs, SendUntilEagainArgs, SenderOptions, Step } from '../../scenario/schema.ts';
+import { applyOverrides, type Overrides } from './overrides.ts';
+
+export interface ModelRunOptions {
+  /** Profile name; overrides the scenario's `kernel:`. Default 6.18. */
+  kernel?: string;
+  /** --set key=value overrides of config facts and sysctls. */
+  overrides?: Overrides;
+}
+
+const ERRNO_NAMES: Record<number, string> = { [EAGAIN]: 'EAGAIN', [ENOBUFS]: 'ENOBUFS', [EPIPE]: 'EPIPE' };
+const errnoName = (e: number) => ERRNO_NAMES[e] ?? `errno ${e}`;
+
+export function runModel(loaded: LoadedScenario, opts: ModelRunOptions = {}): Observation {
+  const sc = loaded.scenario;
+  const profile = getProfile(opts.kernel ?? sc.kernel ?? '6.18');
+  const { cfg, sysctl } = resolveSettings(profile, sc, opts.overrides ?? {});
+  return new ModelRun(loaded, profile, cfg, sysctl).run();
+}
+
+export function resolveSettings(profile: KernelProfile, sc: Scenario, overrides: Overrides): { cfg: KernelConfig; sysctl: NetSysctls } {
+  const sysctl: NetSysctls = { ...profile.sysctlDefaults, ...(sc.sysctl as Partial<NetSysctls>) };
+  const cfgOverrides: Partial<KernelConfig> = { ...sc.config };
+  applyOverrides(overrides, cfgOverrides, sysctl);
+  return { cfg: resolveConfig(profile, cfgOverrides), sysctl };
+}
+
+/** Virtual addresses of user buffers: each non-contiguous send gets fresh pages. */
+class UserBuffers {
+  private next = 0x10000000;
+  private lastEnd = 0x10000000;
+
+  layout(args: SendArgs): { addr: number; len: number }[] {
+    const lens = args.iov ?? [args.len ?? 0];
+    const total = lens.reduce((a, b) => a + b, 0);
+    let addr = args.contiguous ? this.lastEnd : this.next + (args.offset ?? 0);
+    const segs = lens.map((len) => {
+      const s = { addr, len };
+      addr += len;
+      return s;
+    });
+    this.lastEnd = addr;
+    const end = Math.ceil((addr + 1) / PAGE_SIZE) * PAGE_SIZE;
+    this.next = Math.max(this.next, end + PAGE_SIZE); // a guard page: never share with the next region
+    void total;
+    return segs;
+  }
+}
+
+class ModelRun {
+  private readonly net: NetContext;
+  private readonly sk: Sock;
+  private readonly path: LoopbackPath;
+  private readonly bufs = new UserBuffers();
+  private readonly warnings: Warning[] = [];
+  private destroyed = false;
+  private closed = false;
+
+  constructor(
+    private readonly loaded: LoadedScenario,
+    private readonly profile: KernelProfile,
+    private readonly cfg: KernelConfig,
+    private readonly sysctl: NetSysctls,
+  ) {
+    resetSkbIds();
+    const pcpu = profile.mem.perCpuReserve ? sysctl['net.core.mem_pcpu_rsv'] : null;
+    this.net = {
+      profile, cfg, sysctl, proto: new TcpProto(sysctl['net.ipv4.tcp_mem'], pcpu), memcg: new Memcg(), now_ms: 0, nextPageId: 1 << 40,
+    };
+    this.sk = new Sock(this.net, 1);
+    this.net.proto.sockets_allocated = 2;
+    const sc = loaded.scenario;
+    this.path = new LoopbackPath(sc.connection.start, sc.connection.route.rto_min_ms ?? 200);
+  }
+
+  run(): Observation {
+    const sc = this.loaded.scenario;
+    this.applySender(sc.sender, true);
+    this.connect();
+    const setup = { sender: this.meminfo() };
+    const steps: StepObservation[] = [];
+    let last: StepObservation = { op: {}, result: {}, ...this.state(), notifications: [] };
+    sc.steps.forEach((step, i) => {
+      const obs = this.step(step, i, last);
+      steps.push(obs);
+      last = obs;
+    });
+    return {
+      scenario: sc.name,
+      backend: 'model',
+      kernel: { profile: this.profile.name, release: this.profile.release, config: { ...this.cfg } },
+      setup,
+      steps,
+      final: this.state(),
+      warnings: this.warnings,
+    };
+  }
+
+  /** Connection establishment: MSS, then tcp_init_buffer_space() -> tcp_sndbuf_expand(). */
+  private connect(): void {
+    const sc = this.loaded.scenario;
+    const { mss_clamp, mss_cache } = loopbackMss(sc.connection.family);
+    this.sk.mss_cache = mss_cache;
+    if (this.sk.sndbuf_locked) return;
+    const perMss = roundupPowOfTwo(Math.max(mss_clamp, mss_cache) + this.cfg.max_tcp_header + SKB_DATA_ALIGN(SIZEOF_SKB_SHARED_INFO)) + SKB_DATA_ALIGN(SIZEOF_SK_BUFF);
+    const cwnd = sc.connection.route.cwnd_lock ?? sc.connection.route.initcwnd ?? 10;
+    const nrSegs = Math.max(10, cwnd, 3 + 1);
+    const factor = sc.connection.congestion === 'bbr' ? 3 : 2; // bbr_sndbuf_expand() returns 3
+    const sndmem = factor * nrSegs * perMss;
+    if (this.sk.sk_sndbuf < sndmem) this.sk.sk_sndbuf = Math.min(sndmem, this.sysctl['net.ipv4.tcp_wmem'][2]);
+  }
+
+  private applySender(o: SenderOptions, beforeConnect: boolean): void {
+    const sk = this.sk;
+    if (o.so_zerocopy !== undefined) sk.zerocopy = o.so_zerocopy;
+    if (o.so_sndbuf !== undefined) setSndbuf(sk, o.so_sndbuf, false);
+    if (o.so_sndbufforce !== undefined) setSndbuf(sk, o.so_sndbufforce, true);
+    if (o.tcp_nodelay !== undefined) sk.nodelay = o.tcp_nodelay;
+    if (o.so_linger !== undefined) sk.linger = o.so_linger;
+    if (o.tcp_cork !== undefined) {
+      const uncork = sk.cork && !o.tcp_cork;
+      sk.cork = o.tcp_cork;
+      if (uncork && !beforeConnect) this.path.push(sk, false); // tcp_push_pending_frames()
+    }
+  }
+
+  private step(step: Step, i: number, last: StepObservation): StepObservation {
+    const op = opOf(step);
+    let result: StepResult = {};
+    let notifications: Notification[] = [];
+    if ('expect' in step) {
+      // An expect step repeats the state it checks: the observation after the previous step.
+      const failures = checkExpectations(last, step.expect);
+      return { ...last, op, result, notifications: last.notifications, failures };
+    }
+    this.requireOpen(step, i);
+    if ('send' in step) result = this.send(step.send);
+    else if ('send_until_eagain' in step) result = this.sendUntilEagain(step.send_until_eagain);
+    else if ('setsockopt' in step) this.applySender(step.setsockopt, false);
+    else if ('errqueue' in step) notifications = this.readErrqueue();
+    else if ('drain' in step) {
+      this.path.drain(this.sk);
+      notifications = this.readErrqueue();
+      if (this.closed) this.destroy(i);
+    } else if ('close' in step) this.close(i);
+    else if ('disconnect' in step) tcp_disconnect(this.sk);
+    else if ('sleep' in step) this.path.advance(this.sk, step.sleep.ms);
+    else if ('recv' in step) throw this.notModelled(i, 'recv (a receiver reading part of the data) belongs to the TCP-dynamics work');
+    return { op, result, ...this.state(), notifications };
+  }
+
+  private requireOpen(step: Step, i: number): void {
+    const allowedAfterClose = 'sleep' in step || 'drain' in step || 'errqueue' in step;
+    if (this.closed && !allowedAfterClose) {
+      throw new UsageError(`${this.loaded.file}:${this.loaded.stepLines[i]}: steps[${i}]: the sender was closed by an earlier step; only sleep, drain and expect may follow`);
+    }
+  }
+
+  private notModelled(i: number, what: string): UsageError {
+    return new UsageError(`${this.loaded.file}:${this.loaded.stepLines[i]}: steps[${i}]: not modelled yet: ${what}`);
+  }
+
+  private sendOnce(args: SendArgs): number {
+    const flags = args.flags ?? [];
+    const iov = new IovIter(this.bufs.layout(args));
+    if (args.zerocopy && this.sk.zerocopy) this.sk.ledger.zc_calls++;
+    const ret = tcp_sendmsg_locked(
+      this.sk,
+      { iov, zerocopy: args.zerocopy ?? false, more: flags.includes('MSG_MORE'), eor: flags.includes('MSG_EOR'), dontwait: !args.blocking || flags.includes('MSG_DONTWAIT') },
+      this.path,
+      LOOPBACK_GSO_MAX_SIZE,
+    );
+    if (ret < 0 && args.zerocopy && this.sk.zerocopy) this.sk.ledger.zc_calls--;
+    return ret;
+  }
+
+  private send(args: SendArgs): StepResult {
+    const ret = this.sendOnce(args);
+    return ret < 0 ? { errno: errnoName(-ret) } : { ret };
+  }
+
+  private sendUntilEagain(args: SendUntilEagainArgs): StepResult {
+    const max = args.max_calls ?? 100000;
+    const returns: (number | string)[] = [];
+    let accepted = 0;
+    let errno: string | undefined;
+    for (let n = 0; n < max; n++) {
+      const ret = this.sendOnce(args);
+      if (ret < 0) {
+        errno = errnoName(-ret);
+        returns.push(errno);
+        break;
+      }
+      returns.push(ret);
+      accepted += ret;
+    }
+    const res: StepResult = { calls: returns.length, accepted_bytes: accepted, returns };
+    if (errno !== undefined) res.errno = errno;
+    return res;
+  }
+
+  private readErrqueue(): Notification[] {
+    return read_error_queue(this.sk).map(({ lo, hi, code }) => ({ lo, hi, code }));
+  }
+
+  /** close(): SO_LINGER 0 aborts (tcp_disconnect); otherwise FIN and an orphan that keeps its charge. */
+  private close(i: number): void {
+    const sk = this.sk;
+    this.closed = true;
+    if (sk.linger?.onoff && sk.linger.linger === 0) {
+      tcp_disconnect(sk);
+      sk.dead = true;
+      this.destroy(i);
+      return;
+    }
+    if (sk.profile.mem.timerReclaim) sk_mem_reclaim(sk); // 5.x __tcp_close()
+    tcp_send_fin(sk);
+    sk.dead = true; // sock_orphan()
+    this.path.push(sk, false);
+    if (sk.queuesEmpty()) this.destroy(i); // FIN acknowledged: the orphan goes away
+  }
+
+  private destroy(i: number): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (!this.sk.queuesEmpty()) tcp_write_queue_purge(this.sk);
+    this.warnings.push(...destroySock(this.sk, i));
+  }
+
+  private meminfo(): Meminfo {
+    const sk = this.sk;
+    return {
+      rmem_alloc: sk.sk_rmem_alloc, rcvbuf: sk.sk_rcvbuf, wmem_alloc: sk.sk_wmem_alloc, sndbuf: sk.sk_sndbuf,
+      fwd_alloc: sk.sk_forward_alloc, wmem_queued: sk.sk_wmem_queued, optmem: sk.sk_omem_alloc, backlog: 0, drops: 0,
+    };
+  }
+
+  private state(): StateFields {
+    const sk = this.sk;
+    return {
+      meminfo: this.meminfo(),
+      memcg_sock_bytes: (this.net.memcg?.sock_pages ?? 0) * PAGE_SIZE,
+      tcp_mem_pages: sk.mem_pages,
+      skbs: sk.write_queue.length + sk.rtx_queue.length,
+      unsent: sk.write_seq - sk.snd_nxt,
+      outq: sk.write_seq - sk.snd_una,
+    };
+  }
+}
+
+function opOf(step: Step): Record<string, unknown> {
+  const { note: _note, ...rest } = step as Step & { note?: string };
+  return rest as Record<string, unknown>;
+}

@@ -1,0 +1,134 @@
+// struct sock / struct tcp_sock: the per-socket counters of SO_MEMINFO, the queues, the
+// zerocopy key and the socket options that matter to accounting.
+// Mirrors include/net/sock.h (sk_forward_alloc, sk_wmem_queued, sk_omem_alloc, sk_sndbuf,
+// sk_zckey), net/core/sock.c (sk_setsockopt SO_SNDBUF, sk_get_meminfo) and
+// net/ipv4/tcp.c tcp_init_sock(), 5.15 .. 6.18.
+import type { KernelConfig, KernelProfile, NetSysctls } from '../profiles/types.ts';
+import type { Memcg, TcpProto } from './proto_mem.ts';
+import type { Page, SkBuff } from './skbuff.ts';
+import type { ErrQueueEntry } from './zerocopy.ts';
+
+/** SOCK_MIN_SNDBUF = 2 * (2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff))) */
+export const SOCK_MIN_SNDBUF = 2 * (2048 + 256);
+
+/** The copy path's page_frag (task or socket frag): a 32 KiB compound page and an offset. */
+export interface PageFrag {
+  page: Page | null;
+  offset: number;
+  size: number;
+}
+
+/** Everything a socket shares with the other sockets of its network namespace. */
+export interface NetContext {
+  readonly profile: KernelProfile;
+  readonly cfg: KernelConfig;
+  readonly sysctl: NetSysctls;
+  readonly proto: TcpProto;
+  readonly memcg: Memcg | null;
+  /** Simulated time, milliseconds. */
+  now_ms: number;
+  nextPageId: number;
+}
+
+export class Sock {
+  sk_forward_alloc = 0;
+  sk_wmem_queued = 0;
+  /** SO_MEMINFO reports sk_wmem_alloc - 1; the model keeps the reported value. */
+  sk_wmem_alloc = 0;
+  sk_rmem_alloc = 0;
+  sk_omem_alloc = 0;
+  sk_reserved_mem = 0;
+  sk_sndbuf: number;
+  sk_rcvbuf: number;
+  sk_zckey = 0;
+
+  /** SOCK_SNDBUF_LOCK: set by SO_SNDBUF/SO_SNDBUFFORCE, disables autotuning. */
+  sndbuf_locked = false;
+  /** SOCK_ZEROCOPY (SO_ZEROCOPY). */
+  zerocopy = false;
+  nodelay = false;
+  cork = false;
+  linger: { onoff: boolean; linger: number } | null = null;
+  /** NETIF_F_SG in sk_route_caps: loopback and every GSO-capable route have it. */
+  route_sg = true;
+  state: 'ESTABLISHED' | 'CLOSE' | 'FIN_WAIT1' = 'ESTABLISHED';
+  /** SOCK_DEAD: closed by the user; completions queue no notification. */
+  dead = false;
+
+  /** Unsent skbs (sk_write_queue), oldest first. */
+  readonly write_queue: SkBuff[] = [];
+  /** Sent, unacknowledged skbs (tcp_rtx_queue), oldest first. */
+  readonly rtx_queue: SkBuff[] = [];
+  /** sk_error_queue: zerocopy notifications not yet read. */
+  readonly error_queue: ErrQueueEntry[] = [];
+
+  write_seq = 0;
+  snd_una = 0;
+  snd_nxt = 0;
+  mss_cache: number;
+  pfrag: PageFrag = { page: null, offset: 0, size: 0 };
+
+  /** This socket's pages in tcp_memory_allocated (= its memcg charge): scheduled - reclaimed. */
+  mem_pages = 0;
+  /** For the checkers: all pages ever scheduled and reclaimed, bytes charged and uncharged. */
+  readonly ledger = { scheduled_pages: 0, reclaimed_pages: 0, charged: 0, uncharged: 0, zc_calls: 0 };
+  /** 5.x: the retransmit timer's expiry (it stays armed after its work is cleared). */
+  write_timer_ms: number | null = null;
+
+  constructor(
+    readonly net: NetContext,
+    readonly id: number,
+  ) {
+    const [, wmemDefault] = net.sysctl['net.ipv4.tcp_wmem'];
+    const [, rmemDefault] = net.sysctl['net.ipv4.tcp_rmem'];
+    // tcp_init_sock(): sk_sndbuf = tcp_wmem[1], sk_rcvbuf = tcp_rmem[1]
+    this.sk_sndbuf = wmemDefault;
+    this.sk_rcvbuf = rmemDefault;
+    this.mss_cache = 536;
+  }
+
+  get profile(): KernelProfile {
+    return this.net.profile;
+  }
+
+  /** tcp_rtx_and_write_queues_empty() */
+  queuesEmpty(): boolean {
+    return this.write_queue.length === 0 && this.rtx_queue.length === 0;
+  }
+
+  /** tcp_write_queue_tail() */
+  writeQueueTail(): SkBuff | undefined {
+    return this.write_queue[this.write_queue.length - 1];
+  }
+
+  /** sk_stream_memory_free(): wq < sndbuf and notsent bytes below tcp_notsent_lowat. */
+  streamMemoryFree(): boolean {
+    if (this.sk_wmem_queued >= this.sk_sndbuf) return false;
+    const notsent = this.write_seq - this.snd_nxt;
+    return notsent < this.net.sysctl['net.ipv4.tcp_notsent_lowat'];
+  }
+}
+
+/**
+ * sk_setsockopt(SO_SNDBUF / SO_SNDBUFFORCE): the value is capped by net.core.wmem_max (not for
+ * FORCE), doubled, floored at SOCK_MIN_SNDBUF, and locks the size against autotuning.
+ */
+export function setSndbuf(sk: Sock, val: number, force: boolean): void {
+  const capped = force ? val : Math.min(val, sk.net.sysctl['net.core.wmem_max']);
+  const doubled = Math.min(capped, 0x7fffffff / 2) * 2;
+  sk.sndbuf_locked = true;
+  sk.sk_sndbuf = Math.max(doubled, SOCK_MIN_SNDBUF);
+}
+
+/** sk_stream_moderate_sndbuf() (include/net/sock.h) */
+export function sk_stream_moderate_sndbuf(sk: Sock): void {
+  if (sk.sndbuf_locked) return;
+  const unused = sk_unused_reserved_mem(sk);
+  sk.sk_sndbuf = Math.max(Math.min(sk.sk_sndbuf, sk.sk_wmem_queued >> 1), unused, SOCK_MIN_SNDBUF);
+}
+
+/** sk_unused_reserved_mem() */
+export function sk_unused_reserved_mem(sk: Sock): number {
+  if (sk.sk_reserved_mem === 0) return 0;
+  return Math.max(0, sk.sk_reserved_mem - sk.sk_wmem_queued - sk.sk_rmem_alloc);
+}

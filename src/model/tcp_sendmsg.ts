@@ -1,0 +1,194 @@
+// tcp_sendmsg_locked(): the send loop and its accounting, copy path and MSG_ZEROCOPY path.
+// Mirrors net/ipv4/tcp.c tcp_sendmsg_locked(), tcp_send_mss(), tcp_xmit_size_goal(),
+// tcp_wmem_schedule() (via the profile), and net/core/sock.c sk_page_frag_refill(),
+// include/net/sock.h skb_copy_to_page_nocache(), 5.15 .. 6.18.
+import type { Page } from './skbuff.ts';
+import { skb_can_coalesce, type SkBuff } from './skbuff.ts';
+import { sk_mem_charge } from './sk_mem.ts';
+import type { Sock } from './sock.ts';
+import { tcp_downgrade_zcopy_pure, tcp_remove_empty_skb, tcp_skb_entail, tcp_stream_alloc_skb } from './tcp_skb.ts';
+import {
+  EEXIST, EMSGSIZE, IovIter, msg_zerocopy_realloc, net_zcopy_put, net_zcopy_put_abort, skb_zerocopy_iter_stream, type UbufInfo,
+} from './zerocopy.ts';
+
+export const EAGAIN = 11;
+export const ENOBUFS = 105;
+export const EPIPE = 32;
+
+/** SKB_FRAG_PAGE_ORDER: the copy path's page_frag is a 32 KiB compound page. */
+const SKB_FRAG_PAGE_SIZE = 32768;
+
+export interface SendMsg {
+  iov: IovIter;
+  zerocopy: boolean;
+  more: boolean;
+  eor: boolean;
+  dontwait: boolean;
+}
+
+/** What the transmit side (the path and the peer) does for the send loop. */
+export interface SendHooks {
+  /** tcp_push() at the end of the call (and tcp_push_one when an skb fills). */
+  push(sk: Sock, more: boolean): void;
+  /** sk_stream_wait_memory() for a blocking call: true if space could be freed. */
+  waitForSpace(sk: Sock): boolean;
+  /** A user page by virtual page number (page identity for zerocopy frags). */
+  userPage(pageNumber: number): Page;
+}
+
+/**
+ * tcp_send_mss(): size_goal = tcp_xmit_size_goal(). The sk_gso_max_size bound (GSO_MAX of the
+ * device minus MAX_TCP_HEADER + 1) is below one loopback MSS, so gso_segs is 0 and the goal is
+ * one MSS, as on the live kernel.
+ */
+export function tcp_send_mss(sk: Sock, gsoMaxSize: number): number {
+  const mss = sk.mss_cache;
+  const bound = gsoMaxSize - (sk.net.cfg.max_tcp_header + 1);
+  const segs = Math.floor(bound / mss);
+  return Math.max(segs * mss, mss);
+}
+
+/** Returns bytes accepted, or a negative errno. */
+export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks, gsoMaxSize: number): number {
+  const size = msg.iov.count;
+  let uarg: UbufInfo | null = null;
+  let zc = false;
+  if (msg.zerocopy && size > 0 && sk.zerocopy) {
+    const tail = sk.writeQueueTail();
+    uarg = msg_zerocopy_realloc(sk, size, tail?.uarg ?? null);
+    if (uarg === null) return -ENOBUFS;
+    if (sk.route_sg) zc = true;
+    else uarg.zerocopy = false;
+  }
+  if (sk.state !== 'ESTABLISHED') {
+    if (uarg !== null) net_zcopy_put_abort(uarg);
+    return -EPIPE;
+  }
+  const sizeGoal = tcp_send_mss(sk, gsoMaxSize);
+  let copied = 0;
+  let err = 0;
+  loop: while (msg.iov.count > 0) {
+    const tail = sk.writeQueueTail();
+    let copy = tail !== undefined ? sizeGoal - tail.len : 0;
+    let skb: SkBuff | null = tail ?? null;
+    if (skb === null || copy <= 0 || skb.eor) {
+      skb = newSegment(sk);
+      if (skb === null) {
+        err = waitForSpace(sk, msg, hooks, copied);
+        if (err !== 0) break;
+        continue;
+      }
+      copy = sizeGoal;
+    }
+    copy = Math.min(copy, msg.iov.count);
+    const n = zc ? zerocopyChunk(sk, skb, msg, copy, uarg!, hooks) : copyChunk(sk, skb, msg, copy);
+    if (n === NEW_SEGMENT) {
+      skb.psh = true;
+      if (newSegment(sk) === null) {
+        err = waitForSpace(sk, msg, hooks, copied);
+        if (err !== 0) break loop;
+      }
+      continue;
+    }
+    if (n === WAIT) {
+      err = waitForSpace(sk, msg, hooks, copied);
+      if (err !== 0) break;
+      continue;
+    }
+    sk.write_seq += n;
+    skb.end_seq += n;
+    copied += n;
+    if (msg.iov.count === 0 && msg.eor) skb.eor = true;
+  }
+  if (err !== 0) {
+    tcp_remove_empty_skb(sk); // do_error
+    if (copied === 0) {
+      if (uarg !== null) net_zcopy_put_abort(uarg);
+      return -err;
+    }
+  }
+  if (copied > 0) hooks.push(sk, msg.more);
+  if (uarg !== null) net_zcopy_put(uarg); // out_nopush: the call's own reference
+  return copied;
+}
+
+const NEW_SEGMENT = -1;
+const WAIT = -2;
+
+/** new_segment: only here is the sndbuf checked (sk_stream_memory_free). */
+function newSegment(sk: Sock): SkBuff | null {
+  if (!sk.streamMemoryFree()) return null;
+  const skb = tcp_stream_alloc_skb(sk, sk.queuesEmpty());
+  if (skb === null) return null;
+  tcp_skb_entail(sk, skb);
+  return skb;
+}
+
+/** wait_for_space: EAGAIN for a non-blocking call; a blocking one waits if anything can free space. */
+function waitForSpace(sk: Sock, msg: SendMsg, hooks: SendHooks, copied: number): number {
+  if (sk.profile.removeEmptySkbOnWait) tcp_remove_empty_skb(sk);
+  if (copied > 0) hooks.push(sk, false);
+  if (msg.dontwait) return EAGAIN;
+  return hooks.waitForSpace(sk) ? 0 : EAGAIN;
+}
+
+/** The copy path: page_frag refill, frag limit, downgrade, scheduling, copy. */
+function copyChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number): number {
+  const pfrag = sk_page_frag_refill(sk);
+  const page = pfrag.page!;
+  const merge = skb_can_coalesce(skb, page, pfrag.offset);
+  if (!merge && skb.nr_frags >= sk.net.sysctl['net.core.max_skb_frags']) return NEW_SEGMENT;
+  let copy = Math.min(want, pfrag.size - pfrag.offset);
+  if (!tcp_downgrade_zcopy_pure(sk, skb)) return WAIT;
+  copy = sk.profile.mem.scheduleChunk(sk, copy);
+  if (copy === 0) return WAIT;
+  msg.iov.advance(copy);
+  // skb_copy_to_page_nocache(): len, data_len, truesize, wq += copy; fwd -= copy
+  skb.len += copy;
+  skb.data_len += copy;
+  skb.truesize += copy;
+  sk.sk_wmem_queued += copy;
+  sk_mem_charge(sk, copy);
+  if (merge) skb.frags[skb.frags.length - 1].size += copy;
+  else {
+    skb.frags.push({ page, off: pfrag.offset, size: copy });
+    page.refs++;
+  }
+  pfrag.offset += copy;
+  return copy;
+}
+
+/**
+ * sk_page_frag_refill(sk, pfrag) with 32 bytes minimum: reuse the page from offset 0 when only
+ * the frag holds it, keep it while 32 bytes remain, else take a new 32 KiB page (4 KiB when
+ * net.core.high_order_alloc_disable is set). The frag memory itself is never charged.
+ */
+function sk_page_frag_refill(sk: Sock) {
+  const pfrag = sk.pfrag;
+  if (pfrag.page !== null) {
+    if (pfrag.page.refs === 1) {
+      pfrag.offset = 0;
+      return pfrag;
+    }
+    if (pfrag.offset + 32 <= pfrag.size) return pfrag;
+    pfrag.page.refs--;
+  }
+  const order3 = sk.net.sysctl['net.core.high_order_alloc_disable'] === 0;
+  pfrag.page = { id: sk.net.nextPageId++, kind: 'page_frag', refs: 1 };
+  pfrag.size = order3 ? SKB_FRAG_PAGE_SIZE : 4096;
+  pfrag.offset = 0;
+  return pfrag;
+}
+
+/** The MSG_ZEROCOPY path: mark pure, schedule unless pure, pin user pages. */
+function zerocopyChunk(sk: Sock, skb: SkBuff, msg: SendMsg, copy: number, uarg: UbufInfo, hooks: SendHooks): number {
+  if (skb.len === 0 && sk.profile.zerocopy.marksPure) skb.pure = true;
+  let n = copy;
+  if (!skb.pure) {
+    n = sk.profile.mem.scheduleChunk(sk, copy);
+    if (n === 0) return WAIT;
+  }
+  const ret = skb_zerocopy_iter_stream(sk, skb, msg.iov, n, uarg, hooks.userPage);
+  if (ret === -EMSGSIZE || ret === -EEXIST) return NEW_SEGMENT;
+  return ret;
+}

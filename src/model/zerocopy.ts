@@ -1,0 +1,259 @@
+// MSG_ZEROCOPY: the ubuf_info (uarg), its id range and references, the optmem charge of its
+// notification skb, completion and error-queue notifications with tail coalescing, and the pin
+// loop that appends user pages to an skb.
+// Mirrors net/core/skbuff.c (msg_zerocopy_alloc, msg_zerocopy_realloc, msg_zerocopy_complete,
+// __msg_zerocopy_callback, skb_zerocopy_notify_extend, msg_zerocopy_put_abort,
+// skb_zerocopy_iter_stream), net/core/sock.c (sock_omalloc, sock_ofree) and
+// net/core/datagram.c (__zerocopy_sg_from_iter, zerocopy_fill_skb_from_iter), 5.15 .. 6.18.
+import { MAX_SKB_FRAGS, PAGE_ALIGN, PAGE_SIZE, SKB_TRUESIZE } from './skb_geometry.ts';
+import type { Page, SkBuff } from './skbuff.ts';
+import { sk_mem_charge } from './sk_mem.ts';
+import type { Sock } from './sock.ts';
+
+/** SO_EE_CODE_ZEROCOPY_COPIED */
+export const SO_EE_CODE_ZEROCOPY_COPIED = 1;
+/** msg_zerocopy_realloc(): "limit to a few TSO" */
+export const ZC_BYTELEN_LIMIT = 1 << 19;
+/** USHRT_MAX - 1: the id range length at which a uarg stops growing. */
+export const ZC_LEN_LIMIT = 0xffff - 1;
+
+/** struct ubuf_info_msgzc, living in the cb[] of its notification skb. */
+export class UbufInfo {
+  len = 1;
+  /** uarg->zerocopy: cleared when any reference is dropped with success = false. */
+  zerocopy = true;
+  refcnt = 1;
+  /** Pages charged to user->locked_vm by mm_account_pinned_pages(). */
+  locked_pages = 0;
+  constructor(
+    readonly sk: Sock,
+    readonly id: number,
+    public bytelen: number,
+    /** truesize of the notification skb (sock_omalloc(sk, 0)) charged to sk_omem_alloc. */
+    readonly notif_truesize: number,
+  ) {}
+}
+
+/** A queued notification skb on sk_error_queue. */
+export interface ErrQueueEntry {
+  lo: number;
+  hi: number;
+  code: number;
+  truesize: number;
+}
+
+/** The N of the reference: truesize of alloc_skb(0) from the profile's head allocator. */
+export function notifTruesize(sk: Sock): number {
+  return SKB_TRUESIZE(sk.profile.head.endOffset(0, sk.net.cfg));
+}
+
+/** msg_zerocopy_alloc(): NULL (-ENOBUFS) when sock_omalloc() refuses. */
+function msg_zerocopy_alloc(sk: Sock, size: number): UbufInfo | null {
+  // sock_omalloc(): refuse when omem + SKB_TRUESIZE(0) would exceed optmem_max
+  if (sk.sk_omem_alloc + SKB_TRUESIZE(0) > sk.net.sysctl['net.core.optmem_max']) return null;
+  const uarg = new UbufInfo(sk, sk.sk_zckey >>> 0, size, notifTruesize(sk));
+  sk.sk_omem_alloc += uarg.notif_truesize;
+  mm_account_pinned_pages(sk, uarg, size);
+  sk.sk_zckey = (sk.sk_zckey + 1) >>> 0;
+  return uarg;
+}
+
+/** mm_account_pinned_pages(): (size >> PAGE_SHIFT) + 2 pages, skipped with CAP_IPC_LOCK. */
+function mm_account_pinned_pages(sk: Sock, uarg: UbufInfo, size: number): void {
+  if (sk.net.cfg.cap_ipc_lock || size === 0) return;
+  uarg.locked_pages += Math.floor(size / PAGE_SIZE) + 2;
+}
+
+/**
+ * msg_zerocopy_realloc(): extend the uarg of the write-queue tail when its ids are contiguous
+ * with sk_zckey and it is below 65534 ids and 512 KiB; else allocate a new one (TCP).
+ */
+export function msg_zerocopy_realloc(sk: Sock, size: number, tail: UbufInfo | null): UbufInfo | null {
+  if (tail !== null) {
+    const bytelen = tail.bytelen + size;
+    const full = tail.len === ZC_LEN_LIMIT || bytelen > ZC_BYTELEN_LIMIT;
+    if (!full && ((tail.id + tail.len) >>> 0) === sk.sk_zckey) {
+      mm_account_pinned_pages(sk, tail, size);
+      tail.len++;
+      tail.bytelen = bytelen;
+      sk.sk_zckey = (sk.sk_zckey + 1) >>> 0;
+      tail.refcnt++; // net_zcopy_get(): the sendmsg call's own reference
+      return tail;
+    }
+  }
+  return msg_zerocopy_alloc(sk, size);
+}
+
+/** msg_zerocopy_complete(): drop one reference; the last one runs the callback. */
+export function net_zcopy_put(uarg: UbufInfo, success = true): void {
+  uarg.zerocopy = uarg.zerocopy && success;
+  uarg.refcnt--;
+  if (uarg.refcnt === 0) __msg_zerocopy_callback(uarg);
+}
+
+/** msg_zerocopy_put_abort(uarg, true): give the id back, then drop the call's reference. */
+export function net_zcopy_put_abort(uarg: UbufInfo): void {
+  const sk = uarg.sk;
+  sk.sk_zckey = (sk.sk_zckey - 1) >>> 0;
+  uarg.len--;
+  net_zcopy_put(uarg, true);
+}
+
+/**
+ * __msg_zerocopy_callback(): queue a notification for ids [id, id+len-1] (or merge it into the
+ * error queue's tail when contiguous); a merged or unneeded notification skb is freed at once,
+ * returning its optmem charge.
+ */
+function __msg_zerocopy_callback(uarg: UbufInfo): void {
+  const sk = uarg.sk;
+  uarg.locked_pages = 0; // mm_unaccount_pinned_pages()
+  if (uarg.len === 0 || sk.dead) {
+    sk.sk_omem_alloc -= uarg.notif_truesize; // consume_skb() -> sock_ofree()
+    return;
+  }
+  const lo = uarg.id;
+  const hi = (uarg.id + uarg.len - 1) >>> 0;
+  const code = uarg.zerocopy ? 0 : SO_EE_CODE_ZEROCOPY_COPIED;
+  const tail = sk.error_queue[sk.error_queue.length - 1];
+  if (tail !== undefined && notify_extend(tail, lo, uarg.len)) {
+    sk.sk_omem_alloc -= uarg.notif_truesize;
+    return;
+  }
+  sk.error_queue.push({ lo, hi, code, truesize: uarg.notif_truesize });
+}
+
+/** skb_zerocopy_notify_extend(): the tail's code is kept, not re-evaluated. */
+function notify_extend(tail: ErrQueueEntry, lo: number, len: number): boolean {
+  const sum = tail.hi - tail.lo + 1 + len;
+  if (sum >= 2 ** 32 || lo !== ((tail.hi + 1) >>> 0)) return false;
+  tail.hi = (tail.hi + len) >>> 0;
+  return true;
+}
+
+/** recvmsg(MSG_ERRQUEUE) until EAGAIN: every queued notification, oldest first. */
+export function read_error_queue(sk: Sock): ErrQueueEntry[] {
+  const out = sk.error_queue.splice(0, sk.error_queue.length);
+  for (const e of out) sk.sk_omem_alloc -= e.truesize; // sock_ofree() when the skb is consumed
+  return out;
+}
+
+/** The user buffer of one sendmsg: iovec segments at virtual addresses, and a cursor. */
+export class IovIter {
+  private seg = 0;
+  private segOff = 0;
+  constructor(readonly segments: readonly { addr: number; len: number }[]) {}
+
+  get count(): number {
+    let n = 0;
+    for (let i = this.seg; i < this.segments.length; i++) n += this.segments[i].len;
+    return n - this.segOff;
+  }
+
+  /** Bytes left in the current segment (skipping empty ones), and the current address. */
+  current(): { addr: number; left: number } | null {
+    while (this.seg < this.segments.length && this.segOff >= this.segments[this.seg].len) {
+      this.seg++;
+      this.segOff = 0;
+    }
+    if (this.seg >= this.segments.length) return null;
+    const s = this.segments[this.seg];
+    return { addr: s.addr + this.segOff, left: s.len - this.segOff };
+  }
+
+  advance(n: number): void {
+    let left = n;
+    while (left > 0) {
+      const cur = this.current();
+      if (cur === null) throw new Error('iov_iter advanced past its end');
+      const step = Math.min(left, cur.left);
+      this.segOff += step;
+      left -= step;
+    }
+  }
+
+  /** Saved position for iov_iter_revert(). */
+  save(): [number, number] {
+    return [this.seg, this.segOff];
+  }
+
+  restore(pos: [number, number]): void {
+    [this.seg, this.segOff] = pos;
+  }
+}
+
+/** Page objects of user memory, by virtual page number (page identity matters: §1.4). */
+export type UserPages = (pageNumber: number) => Page;
+
+/**
+ * skb_zerocopy_iter_stream(): -EEXIST when the skb carries another uarg; otherwise pin batches
+ * of user pages into frags (zerocopy_fill_skb_from_iter) and account them
+ * (__zerocopy_sg_from_iter): wq += truesize delta always, fwd charged only if the skb is not
+ * pure. On -EMSGSIZE with no progress the skb is trimmed back but the charges stay.
+ * Returns bytes appended or a negative errno.
+ */
+export function skb_zerocopy_iter_stream(
+  sk: Sock,
+  skb: SkBuff,
+  from: IovIter,
+  length: number,
+  uarg: UbufInfo,
+  pages: UserPages,
+): number {
+  if (skb.uarg !== null && skb.uarg !== uarg) return -EEXIST;
+  const origLen = skb.len;
+  const origTruesize = skb.truesize;
+  const saved = from.save();
+  const err = zerocopy_fill_skb_from_iter(skb, from, length, pages);
+  const delta = skb.truesize - origTruesize;
+  sk.sk_wmem_queued += delta;
+  if (!skb.pure) sk_mem_charge(sk, delta);
+  if (err === -EMSGSIZE && skb.len === origLen) {
+    from.restore(saved);
+    return err;
+  }
+  if (skb.uarg === null) {
+    skb.uarg = uarg; // skb_zcopy_set(): the skb takes its own reference
+    uarg.refcnt++;
+  }
+  skb.shared_frag = true;
+  return skb.len - origLen;
+}
+
+export const EEXIST = 17;
+export const EMSGSIZE = 90;
+
+/** zerocopy_fill_skb_from_iter(): one iov_iter_get_pages2() batch per loop, from one segment. */
+function zerocopy_fill_skb_from_iter(skb: SkBuff, from: IovIter, length: number, pages: UserPages): number {
+  let left = length;
+  while (left > 0) {
+    const cur = from.current();
+    if (cur === null) break;
+    if (skb.nr_frags === MAX_SKB_FRAGS) return -EMSGSIZE;
+    const maxpages = MAX_SKB_FRAGS - skb.nr_frags;
+    let start = cur.addr % PAGE_SIZE;
+    const copied = Math.min(left, cur.left, maxpages * PAGE_SIZE - start);
+    from.advance(copied);
+    left -= copied;
+    skb.data_len += copied;
+    skb.len += copied;
+    skb.truesize += PAGE_ALIGN(copied + start);
+    let pn = Math.floor(cur.addr / PAGE_SIZE);
+    for (let rest = copied; rest > 0; start = 0, pn++) {
+      const size = Math.min(rest, PAGE_SIZE - start);
+      rest -= size;
+      appendUserPage(skb, pages(pn), start, size);
+    }
+  }
+  return 0;
+}
+
+/** A page continuing the last frag is merged into it; otherwise it takes a new frag slot. */
+function appendUserPage(skb: SkBuff, page: Page, off: number, size: number): void {
+  const last = skb.frags[skb.frags.length - 1];
+  if (last !== undefined && last.page === page && last.off + last.size === off) {
+    last.size += size;
+    return;
+  }
+  page.refs++;
+  skb.frags.push({ page, off, size });
+}

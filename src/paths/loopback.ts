@@ -1,0 +1,107 @@
+// The loopback path and its peer, as far as the send-side accounting sees them.
+// On loopback a transmitted skb is delivered within the sending call (loopback_xmit ->
+// netif_rx), the receiver's skb_orphan_frags_rx() copies zerocopy frags (so completions carry
+// SO_EE_CODE_ZEROCOPY_COPIED), and the receiver's ACK is processed at release_sock(), freeing
+// the skb in tcp_clean_rtx_queue() before the call returns.
+//
+// Modelled here: the zero window (`start: zero_window`: nothing leaves the write queue until
+// the receiver reads), immediate delivery and ACK otherwise, TCP_CORK / MSG_MORE holding back
+// a partial tail skb. Not modelled yet (the TCP-dynamics work): the receiver's advertised
+// window filling up on a fresh connection, delayed ACKs, partial reads.
+import type { Page } from '../model/skbuff.ts';
+import type { Sock } from '../model/sock.ts';
+import { sk_mem_reclaim } from '../model/sk_mem.ts';
+import type { SendHooks } from '../model/tcp_sendmsg.ts';
+import { tcp_wmem_free_skb } from '../model/tcp_skb.ts';
+
+export const LOOPBACK_MTU = 65536;
+/** GSO_LEGACY_MAX_SIZE: loopback's gso_max_size (ip -d link show lo). */
+export const LOOPBACK_GSO_MAX_SIZE = 65536;
+
+/**
+ * The MSS a loopback connection settles on: MTU minus IP and TCP headers, clamped by the
+ * advertised MSS (ipv4_default_advmss / ip6_default_advmss caps), minus the 12 bytes of the
+ * timestamp option.
+ */
+export function loopbackMss(family: 'ipv4' | 'ipv6'): { mss_clamp: number; mss_cache: number } {
+  const ipHdr = family === 'ipv4' ? 20 : 40;
+  const fromMtu = LOOPBACK_MTU - ipHdr - 20;
+  const advmssCap = family === 'ipv4' ? 65535 - 40 : 65535 - 20;
+  const mss_clamp = Math.min(fromMtu, advmssCap);
+  return { mss_clamp, mss_cache: mss_clamp - 12 };
+}
+
+export class LoopbackPath implements SendHooks {
+  /** The receiver's window has room (false while `start: zero_window` holds it at zero). */
+  windowOpen: boolean;
+  private readonly pages = new Map<number, Page>();
+
+  constructor(
+    start: 'fresh' | 'zero_window',
+    private readonly rto_ms: number,
+  ) {
+    this.windowOpen = start === 'fresh';
+  }
+
+  userPage = (pn: number): Page => {
+    let p = this.pages.get(pn);
+    if (p === undefined) {
+      p = { id: pn, kind: 'user', refs: 0 };
+      this.pages.set(pn, p);
+    }
+    return p;
+  };
+
+  /** tcp_push(): with an open window, everything but a corked partial tail goes out and is ACKed. */
+  push(sk: Sock, more: boolean): void {
+    if (!this.windowOpen) return;
+    const holdTail = sk.cork || more;
+    this.transmit(sk, holdTail);
+    this.ackAll(sk);
+  }
+
+  waitForSpace(sk: Sock): boolean {
+    if (!this.windowOpen) return false;
+    const before = sk.sk_wmem_queued;
+    this.push(sk, false);
+    return sk.sk_wmem_queued < before;
+  }
+
+  /** The receiver reads everything: the window opens for good and all data is sent and ACKed. */
+  drain(sk: Sock): void {
+    this.windowOpen = true;
+    this.transmit(sk, false);
+    this.ackAll(sk);
+  }
+
+  /** tcp_write_xmit(): move skbs to the retransmit queue; loopback delivery copies zerocopy frags. */
+  private transmit(sk: Sock, holdTail: boolean): void {
+    const mss = sk.mss_cache;
+    while (sk.write_queue.length > 0) {
+      const skb = sk.write_queue[0];
+      const isTail = sk.write_queue.length === 1;
+      if (holdTail && isTail && skb.len < mss) break;
+      sk.write_queue.shift();
+      sk.rtx_queue.push(skb);
+      sk.snd_nxt = skb.end_seq;
+      if (skb.uarg !== null) skb.uarg.zerocopy = false; // skb_orphan_frags_rx() on delivery
+      // 5.x: the retransmit timer is armed and fires later even after the ACK cleared its work
+      sk.write_timer_ms = sk.net.now_ms + this.rto_ms;
+    }
+  }
+
+  /** tcp_clean_rtx_queue(): the receiver ACKs everything delivered. */
+  private ackAll(sk: Sock): void {
+    for (const skb of sk.rtx_queue.splice(0, sk.rtx_queue.length)) tcp_wmem_free_skb(sk, skb);
+    sk.snd_una = sk.snd_nxt;
+  }
+
+  /** Let simulated time pass; 5.x reclaims fwd from tcp_write_timer_handler(). */
+  advance(sk: Sock, ms: number): void {
+    sk.net.now_ms += ms;
+    if (sk.write_timer_ms !== null && sk.net.now_ms >= sk.write_timer_ms) {
+      sk.write_timer_ms = null;
+      if (sk.profile.mem.timerReclaim) sk_mem_reclaim(sk);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// A kernel profile: everything that differs between the kernel versions skmem models, as one
+// strategy object per version (the model code calls these hooks instead of testing versions).
+import type { Sock } from '../model/sock.ts';
+import type { SkBuff } from '../model/skbuff.ts';
+
+export type ProfileName = '5.15' | '5.16-v1' | '5.16' | '5.17' | '6.18';
+
+/** Kernel build facts ("config"); `typical` defaults per profile, overridable by --set or `config:`. */
+export interface KernelConfig {
+  /** MAX_TCP_HEADER = L1_CACHE_ALIGN(128 + MAX_HEADER) (include/net/tcp.h); 320 on distro configs, 192 on this VM. */
+  max_tcp_header: number;
+  /** MAX_HEADER (include/linux/netdevice.h); 6.14+ sizes the small-head cache from GRO_MAX_HEAD = MAX_HEADER + 128. */
+  max_header: number;
+  /** CPUs; the 6.x per-CPU tcp_memory_allocated reserve can hide up to mem_pcpu_rsv pages per CPU. */
+  nr_cpus: number;
+  /** The sender has CAP_IPC_LOCK (root): mm_account_pinned_pages() is skipped. */
+  cap_ipc_lock: boolean;
+}
+
+/** Sysctls the model reads (per network namespace where the kernel makes them so). */
+export interface NetSysctls {
+  'net.core.optmem_max': number;
+  'net.core.wmem_max': number;
+  'net.core.max_skb_frags': number;
+  'net.core.high_order_alloc_disable': number;
+  'net.core.mem_pcpu_rsv': number;
+  'net.ipv4.tcp_wmem': [number, number, number];
+  'net.ipv4.tcp_rmem': [number, number, number];
+  'net.ipv4.tcp_mem': [number, number, number];
+  'net.ipv4.tcp_autocorking': number;
+  'net.ipv4.tcp_notsent_lowat': number;
+}
+
+/** Where skb heads come from: kmalloc classes (<= 6.2) or skb_small_head_cache (6.3+). */
+export interface HeadAllocator {
+  readonly name: string;
+  /** skb_end_offset() of alloc_skb(size) (net/core/skbuff.c __alloc_skb / kmalloc_reserve). */
+  endOffset(size: number, cfg: KernelConfig): number;
+}
+
+/**
+ * Socket memory accounting rules that changed in 6.0 (include/net/sock.h, net/core/sock.c):
+ * how much sk_wmem_schedule()/sk_forced_mem_schedule() convert to pages, and when
+ * sk_mem_uncharge() reclaims.
+ */
+export interface MemAccounting {
+  readonly name: string;
+  /** Bytes passed to __sk_mem_schedule() by sk_wmem_schedule(size) when size > fwd. */
+  wmemScheduleBytes(size: number, fwd: number): number;
+  /** Bytes converted to pages by sk_forced_mem_schedule(size) when size > fwd. */
+  forcedScheduleBytes(size: number, fwd: number): number;
+  /** What sk_mem_uncharge() does after adding to fwd (5.x: reclaim above 2 MiB; 6.x: always). */
+  afterUncharge(sk: Sock): void;
+  /** The copy-path / non-pure zerocopy scheduling call: sk_wmem_schedule (5.x) or tcp_wmem_schedule (6.x). Returns bytes allowed (0 = wait). */
+  scheduleChunk(sk: Sock, copy: number): number;
+  /** 5.x reclaims from the write/delack/keepalive timers and close; 6.x does not need to. */
+  readonly timerReclaim: boolean;
+  /** 6.x: tcp_memory_allocated goes through a per-CPU reserve of mem_pcpu_rsv pages. */
+  readonly perCpuReserve: boolean;
+  /** 6.x applies the fair-share test only under global (not memcg) pressure. */
+  readonly fairShareGlobalOnly: boolean;
+}
+
+/** The SKBFL_PURE_ZEROCOPY policy: the part of the change this project is about. */
+export interface PureZerocopyPolicy {
+  readonly name: 'P0' | 'P1' | 'P2' | 'P2+';
+  /** tcp_sendmsg_locked(): mark an empty skb pure on its first zerocopy append. */
+  readonly marksPure: boolean;
+  /** truesize set by tcp_stream_alloc_skb() for a head with this end offset. */
+  allocTruesize(endOffset: number, size: number, cfg: KernelConfig): number;
+  /** What tcp_wmem_free_skb() uncharges for a pure skb. */
+  pureFreeUncharge(skb: SkBuff, cfg: KernelConfig): number;
+  /** What the pure -> mixed downgrade charges (0 when the policy has no pure skbs). */
+  downgradeCharge(skb: SkBuff): number;
+  /** sendpage / MSG_SPLICE_PAGES downgrade a pure skb first (the f8d9d938514f fix). */
+  readonly spliceDowngrades: boolean;
+  /** skb_split() copies SKBFL_PURE_ZEROCOPY onto the new half. */
+  readonly splitCopiesPure: boolean;
+}
+
+export interface KernelProfile {
+  readonly name: ProfileName;
+  readonly title: string;
+  /** What this profile is, in one paragraph, with the commits it stands for. */
+  readonly summary: string;
+  /** A release string for the observation's kernel.release field. */
+  readonly release: string;
+  readonly sysctlDefaults: NetSysctls;
+  readonly configDefaults: KernelConfig;
+  readonly head: HeadAllocator;
+  readonly mem: MemAccounting;
+  readonly zerocopy: PureZerocopyPolicy;
+  /** tcp_sendmsg_locked()'s wait_for_space frees an empty tail skb (6.x); 5.x only on do_error. */
+  readonly removeEmptySkbOnWait: boolean;
+}
