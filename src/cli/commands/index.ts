@@ -1,5 +1,8 @@
 // Every CLI command, in the order --help lists them. Each module exports one register function.
 import type { Command } from 'commander';
+import { registerCompare } from './compare.ts';
+import { registerDemo } from './demo.ts';
+import { registerKernels } from './kernels.ts';
 import { registerRun } from './run.ts';
 
-export const COMMANDS: ((program: Command) => void)[] = [registerRun];
+export const COMMANDS: ((program: Command) => void)[] = [registerRun, registerCompare, registerKernels, registerDemo];
