@@ -3,7 +3,7 @@
 // its own, and raw syscalls for every step. Method: ../shared/reference/live-kernel-method.md.
 import { EnvironmentError, UsageError } from '../../cli/errors.ts';
 import type { LoadedScenario } from '../../scenario/parse.ts';
-import type { SendArgs, SenderOptions, Step } from '../../scenario/schema.ts';
+import type { Connection, Scenario, SendArgs, SenderOptions, Step } from '../../scenario/schema.ts';
 import type {
   Meminfo, Notification, Observation, StateFields, StepObservation, StepResult,
 } from '../../scenario/observation.ts';
@@ -57,8 +57,22 @@ interface Conn {
   listenPort: number;
 }
 
+/** The scenario's connection with every default filled in (a defaulted block may arrive empty). */
+function connectionOf(s: Scenario): Required<Omit<Connection, 'route'>> & { route: Connection['route'] } {
+  const conn = (s.connection ?? {}) as Partial<Connection>;
+  return {
+    family: conn.family ?? 'ipv4',
+    path: conn.path ?? 'loopback',
+    congestion: conn.congestion ?? 'cubic',
+    route: conn.route ?? { cwnd_lock: 10, initcwnd: 10, rto_min_ms: 5000 },
+    receiver: conn.receiver ?? {},
+    start: conn.start ?? 'fresh',
+  };
+}
+
 class LiveRun {
-  private readonly s;
+  private readonly s: Scenario;
+  private readonly connCfg: ReturnType<typeof connectionOf>;
   private ns!: NetNs;
   private memcg!: Memcg;
   private bufs!: SendBuffers;
@@ -82,12 +96,14 @@ class LiveRun {
     private readonly opts: LiveOptions,
   ) {
     this.s = loaded.scenario;
-    this.family = this.s.connection.family === 'ipv6' ? c.AF_INET6 : c.AF_INET;
+    this.connCfg = connectionOf(this.s);
+    this.family = this.connCfg.family === 'ipv6' ? c.AF_INET6 : c.AF_INET;
   }
 
   async execute(): Promise<Observation> {
     this.setUp();
-    if (this.s.connection.start === 'zero_window') await this.fillWindow();
+    if (this.connCfg.start === 'zero_window') await this.fillWindow();
+    await this.settle();
     this.tracer = SkbTracer.start(this.name, this.journal, this.unknown);
     this.tracer?.baseline(this.tcpInfo());
     const setup = { sender: this.meminfo() };
@@ -133,9 +149,9 @@ class LiveRun {
   // --- setup and teardown ---
 
   private setUp(): void {
-    const conn = this.s.connection;
+    const conn = this.connCfg;
     this.ns = NetNs.create(this.name, conn.route, this.journal);
-    applySysctls(this.ns, this.s.sysctl as Record<string, number | number[] | undefined>, this.journal);
+    applySysctls(this.ns, (this.s.sysctl ?? {}) as Record<string, number | number[] | undefined>, this.journal);
     this.ns.enter();
     this.journal.add({ kind: 'other', what: 'sockets', undo: () => this.closeAll() });
     this.warmUp();
@@ -163,7 +179,7 @@ class LiveRun {
     const tv = Buffer.alloc(16);
     tv.writeBigInt64LE(BigInt(SNDTIMEO_S), 0);
     c.setsockoptBuf(sender, c.SOL_SOCKET, SO_SNDTIMEO, tv);
-    this.applyOptions(sender, this.s.sender, true);
+    this.applyOptions(sender, this.s.sender ?? {}, true);
     c.connect(sender, c.sockaddr(this.family, listenPort));
     const receiver = c.accept(listener);
     this.fds.add(receiver);
@@ -206,7 +222,7 @@ class LiveRun {
     const chunk = 64 << 20;
     const mfd = c.memfd('skmem-filler', chunk);
     // a corked sender would hold back the last partial segment of each round
-    const corked = this.s.sender.tcp_cork === true;
+    const corked = this.s.sender?.tcp_cork === true;
     if (corked) c.setsockoptInt(fd, c.SOL_TCP, c.TCP_CORK, 0);
     try {
       for (let round = 0; round < ZERO_WINDOW_ROUNDS_MAX; round++) {
@@ -247,6 +263,10 @@ class LiveRun {
     return decodeMeminfo(c.getsockoptBuf(this.conn.receiver, c.SOL_SOCKET, c.SO_MEMINFO, 36)).rmem_alloc;
   }
 
+  private receiverBacklog(): number {
+    return decodeMeminfo(c.getsockoptBuf(this.conn.receiver, c.SOL_SOCKET, c.SO_MEMINFO, 36)).backlog;
+  }
+
   private state(): StateFields {
     let meminfo: Meminfo;
     let unsent: number;
@@ -265,7 +285,7 @@ class LiveRun {
     let skbs: number | null = null;
     if (this.tracer) {
       skbs = this.tracer.count({
-        receiverRmem: this.receiverRmem(),
+        receiverRmem: this.receiverRmem() + this.receiverBacklog(),
         bytesSent: this.senderClosed ? null : this.tcpInfo().bytes_sent,
         outq,
       });

@@ -37,7 +37,7 @@ export class SockDiag {
 
   /**
    * State of the TCP socket with this local and remote port on the loopback address of
-   * `family`, or null when no such socket exists any more.
+   * `family`, or null when no full socket exists any more (gone, or only a TIME_WAIT mini socket).
    */
   lookup(family: number, localPort: number, remotePort: number): DiagState | null {
     const req = Buffer.alloc(16 + 56);
@@ -85,7 +85,8 @@ export class SockDiag {
       if (atype === INET_DIAG_INFO && alen - 4 >= TCPI_NOTSENT_BYTES + 4) unsent = this.rx.readUInt32LE(a + 4 + TCPI_NOTSENT_BYTES);
       a += (alen + 3) & ~3;
     }
-    if (!meminfo) throw new Error('sock_diag: no INET_DIAG_SKMEMINFO in the answer');
+    // a TIME_WAIT/FIN_WAIT2 mini socket has no memory of its own: report it as gone
+    if (!meminfo) return null;
     return { meminfo, outq: wqueue, unsent: unsent ?? 0, state };
   }
 
