@@ -4,5 +4,6 @@ import { registerCompare } from './compare.ts';
 import { registerDemo } from './demo.ts';
 import { registerKernels } from './kernels.ts';
 import { registerRun } from './run.ts';
+import { registerKernelInfo } from './kernel_info.ts';
 
-export const COMMANDS: ((program: Command) => void)[] = [registerRun, registerCompare, registerKernels, registerDemo];
+export const COMMANDS: ((program: Command) => void)[] = [registerRun, registerCompare, registerKernels, registerDemo, registerKernelInfo];
