@@ -1,0 +1,45 @@
+// npm run bench: the model's throughput in sendmsg calls per second, for 64 KiB MSG_ZEROCOPY
+// sends into a frozen queue with periodic drains, and for 64 KiB copy sends; printed with the
+// ratio to the previous run on this machine (bench/last.json, not committed).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { runModel } from '../src/backends/model/run.ts';
+import { parseScenarioText } from '../src/scenario/parse.ts';
+
+const ROUNDS = 200;
+const CALLS_PER_ROUND = 32; // sndbuf 2626560 holds ~36 x 64 KiB (wq counts pinned pages too)
+
+function scenario(zerocopy: boolean, kernel: string): string {
+  const round = `  - send_until_eagain: { len: 65536, zerocopy: ${zerocopy}, max_calls: ${CALLS_PER_ROUND} }\n  - drain:\n`;
+  return `name: bench_${zerocopy ? 'zc' : 'copy'}\nkernel: "${kernel}"\nconnection: { start: zero_window }\nsender: { so_zerocopy: true }\nsteps:\n${round.repeat(ROUNDS)}`;
+}
+
+function measure(zerocopy: boolean, kernel: string): number {
+  const loaded = parseScenarioText(scenario(zerocopy, kernel), 'bench.yaml');
+  runModel(loaded); // warm up the JIT
+  let calls = 0;
+  const t0 = performance.now();
+  let elapsed = 0;
+  while (elapsed < 1500) {
+    const obs = runModel(loaded);
+    for (const s of obs.steps) if ('calls' in s.result) calls += s.result.calls;
+    elapsed = performance.now() - t0;
+  }
+  return calls / (elapsed / 1000);
+}
+
+const lastPath = new URL('./last.json', import.meta.url);
+const last: Record<string, number> = existsSync(lastPath) ? JSON.parse(readFileSync(lastPath, 'utf8')) : {};
+const now: Record<string, number> = {};
+console.log('skmem model throughput (sendmsg calls per second, one core)');
+for (const kernel of ['6.18', '5.15']) {
+  for (const zc of [true, false]) {
+    const key = `${kernel} ${zc ? 'zerocopy' : 'copy'} 64KiB`;
+    const rate = measure(zc, kernel);
+    now[key] = rate;
+    const prev = last[key];
+    const ratio = prev ? ` (x${(rate / prev).toFixed(2)} vs previous run)` : ' (no previous run recorded)';
+    console.log(`  ${key.padEnd(24)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} calls/s${ratio}`);
+  }
+}
+writeFileSync(lastPath, `${JSON.stringify(now, null, 2)}\n`);
