@@ -1,6 +1,7 @@
 // Picks the backend for a run: the model under a profile, or the live kernel.
 import type { Observation } from '../scenario/observation.ts';
 import type { LoadedScenario } from '../scenario/parse.ts';
+import { autoKernel } from './auto.ts';
 import { runModel } from './model/run.ts';
 import type { Overrides } from './model/overrides.ts';
 
@@ -14,6 +15,10 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   if (opts.backend === 'live') {
     const live = await import('./live/index.ts');
     return live.runLive(loaded, { profileLabel: 'live' });
+  }
+  if (opts.kernel === 'auto') {
+    const auto = await autoKernel();
+    return runModel(loaded, { kernel: auto.kernel, overrides: { ...auto.overrides, ...opts.overrides } });
   }
   return runModel(loaded, { kernel: opts.kernel, overrides: opts.overrides });
 }

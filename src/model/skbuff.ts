@@ -42,6 +42,8 @@ export class SkBuff {
   shared_frag = false;
   /** TCP_SKB_CB(skb)->eor: nothing may be appended (MSG_EOR). */
   eor = false;
+  /** TCPHDR_FIN: carries the FIN (its sequence byte is end_seq - 1). */
+  fin = false;
   /** TCPHDR_PSH marked (tcp_mark_push); no accounting effect, kept for traces. */
   psh = false;
 

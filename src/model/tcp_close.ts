@@ -29,6 +29,7 @@ export function tcp_send_fin(sk: Sock): void {
   const tail = sk.writeQueueTail();
   if (tail !== undefined) {
     tail.end_seq++;
+    tail.fin = true;
     return;
   }
   const end = sk.profile.head.endOffset(sk.net.cfg.max_tcp_header, sk.net.cfg);
@@ -36,6 +37,7 @@ export function tcp_send_fin(sk: Sock): void {
   sk_forced_mem_schedule(sk, skb.truesize);
   skb.seq = sk.write_seq - 1;
   skb.end_seq = sk.write_seq;
+  skb.fin = true;
   sk.write_queue.push(skb);
   sk.sk_wmem_queued += skb.truesize;
   sk_mem_charge(sk, skb.truesize);

@@ -15,6 +15,8 @@ import type { SendHooks } from '../model/tcp_sendmsg.ts';
 import { tcp_wmem_free_skb } from '../model/tcp_skb.ts';
 
 export const LOOPBACK_MTU = 65536;
+/** TCP_DELACK_MIN (HZ/25): the receiver's delayed-ACK timer in pingpong mode. */
+const DELACK_MIN_MS = 40;
 /** GSO_LEGACY_MAX_SIZE: loopback's gso_max_size (ip -d link show lo). */
 export const LOOPBACK_GSO_MAX_SIZE = 65536;
 
@@ -71,7 +73,7 @@ export class LoopbackPath implements SendHooks {
   drain(sk: Sock): void {
     this.windowOpen = true;
     this.transmit(sk, false);
-    this.ackAll(sk);
+    this.ackAll(sk, true);
   }
 
   /** tcp_write_xmit(): move skbs to the retransmit queue; loopback delivery copies zerocopy frags. */
@@ -90,15 +92,32 @@ export class LoopbackPath implements SendHooks {
     }
   }
 
-  /** tcp_clean_rtx_queue(): the receiver ACKs everything delivered. */
-  private ackAll(sk: Sock): void {
-    for (const skb of sk.rtx_queue.splice(0, sk.rtx_queue.length)) tcp_wmem_free_skb(sk, skb);
-    sk.snd_una = sk.snd_nxt;
+  /**
+   * tcp_clean_rtx_queue(): the receiver ACKs everything delivered at once, except a FIN: the
+   * receiver's tcp_fin() enters pingpong mode, so that ACK waits for its delayed-ACK timer.
+   */
+  private ackAll(sk: Sock, includingFin = false): void {
+    const q = sk.rtx_queue;
+    const last = q[q.length - 1];
+    const holdFin = !includingFin && last !== undefined && last.fin;
+    if (holdFin && this.finAckDueMs === null) this.finAckDueMs = sk.net.now_ms + DELACK_MIN_MS;
+    for (const skb of q.splice(0, holdFin ? q.length - 1 : q.length)) tcp_wmem_free_skb(sk, skb);
+    sk.snd_una = holdFin ? q[0].seq : sk.snd_nxt;
+    if (!holdFin) this.finAckDueMs = null;
+  }
+
+  /** When the delayed ACK of a FIN arrives (simulated ms), or null. */
+  finAckDueMs: number | null = null;
+
+  /** True once the FIN is acknowledged: an orphan then goes away (tcp_time_wait). */
+  finAcked(sk: Sock): boolean {
+    return sk.write_seq === sk.snd_una && sk.queuesEmpty();
   }
 
   /** Let simulated time pass; 5.x reclaims fwd from tcp_write_timer_handler(). */
   advance(sk: Sock, ms: number): void {
     sk.net.now_ms += ms;
+    if (this.finAckDueMs !== null && sk.net.now_ms >= this.finAckDueMs) this.ackAll(sk, true);
     if (sk.write_timer_ms !== null && sk.net.now_ms >= sk.write_timer_ms) {
       sk.write_timer_ms = null;
       if (sk.profile.mem.timerReclaim) sk_mem_reclaim(sk);

@@ -19,6 +19,7 @@ export function describeResult(r: StepResult): string {
   if ('ret' in r) return String(r.ret);
   if ('calls' in r) return `${r.calls} calls, ${r.accepted_bytes} B${'errno' in r && r.errno ? `, then ${r.errno}` : ''}`;
   if ('errno' in r) return r.errno;
+  if ('notifications' in r) return `${r.notifications} read`;
   return '';
 }
 

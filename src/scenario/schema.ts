@@ -144,7 +144,7 @@ export const scenario = z.strictObject({
   kernel: z.union([z.string(), z.number()]).transform(String).optional(),
   config: configFacts.default({}),
   sysctl: sysctls.default({}),
-  connection: connection.default({} as never),
+  connection: connection.prefault({}),
   sender: senderOptions.default({}),
   steps: z.array(step, { error: 'expected a list of steps' }),
 });

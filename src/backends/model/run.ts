@@ -154,14 +154,24 @@ class ModelRun {
     if ('send' in step) result = this.send(step.send);
     else if ('send_until_eagain' in step) result = this.sendUntilEagain(step.send_until_eagain);
     else if ('setsockopt' in step) this.applySender(step.setsockopt, false);
-    else if ('errqueue' in step) notifications = this.readErrqueue();
-    else if ('drain' in step) {
+    else if ('errqueue' in step) {
+      notifications = this.closed ? [] : this.readErrqueue();
+      result = { notifications: notifications.length };
+    } else if ('drain' in step) {
       this.path.drain(this.sk);
-      notifications = this.readErrqueue();
+      notifications = this.closed ? [] : this.readErrqueue();
+      result = { notifications: notifications.length };
       if (this.closed) this.destroy(i);
-    } else if ('close' in step) this.close(i);
-    else if ('disconnect' in step) tcp_disconnect(this.sk);
-    else if ('sleep' in step) this.path.advance(this.sk, step.sleep.ms);
+    } else if ('close' in step) {
+      this.close(i);
+      result = { ret: 0 };
+    } else if ('disconnect' in step) {
+      tcp_disconnect(this.sk);
+      result = { ret: 0 };
+    } else if ('sleep' in step) {
+      this.path.advance(this.sk, step.sleep.ms);
+      if (this.closed && this.path.finAcked(this.sk)) this.destroy(i);
+    }
     else if ('recv' in step) throw this.notModelled(i, 'recv (a receiver reading part of the data) belongs to the TCP-dynamics work');
     return { op, result, ...this.state(), notifications };
   }
@@ -234,7 +244,7 @@ class ModelRun {
     tcp_send_fin(sk);
     sk.dead = true; // sock_orphan()
     this.path.push(sk, false);
-    if (sk.queuesEmpty()) this.destroy(i); // FIN acknowledged: the orphan goes away
+    if (this.path.finAcked(sk)) this.destroy(i); // FIN acknowledged: the orphan goes away
   }
 
   private destroy(i: number): void {
@@ -246,6 +256,8 @@ class ModelRun {
 
   private meminfo(): Meminfo {
     const sk = this.sk;
+    // A destroyed socket has no SO_MEMINFO any more: reported as zeros, like the live backend.
+    if (this.destroyed) return { rmem_alloc: 0, rcvbuf: 0, wmem_alloc: 0, sndbuf: 0, fwd_alloc: 0, wmem_queued: 0, optmem: 0, backlog: 0, drops: 0 };
     return {
       rmem_alloc: sk.sk_rmem_alloc, rcvbuf: sk.sk_rcvbuf, wmem_alloc: sk.sk_wmem_alloc, sndbuf: sk.sk_sndbuf,
       fwd_alloc: sk.sk_forward_alloc, wmem_queued: sk.sk_wmem_queued, optmem: sk.sk_omem_alloc, backlog: 0, drops: 0,

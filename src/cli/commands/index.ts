@@ -2,8 +2,9 @@
 import type { Command } from 'commander';
 import { registerCompare } from './compare.ts';
 import { registerDemo } from './demo.ts';
+import { registerDiff } from './diff.ts';
 import { registerKernels } from './kernels.ts';
 import { registerRun } from './run.ts';
 import { registerKernelInfo } from './kernel_info.ts';
 
-export const COMMANDS: ((program: Command) => void)[] = [registerRun, registerCompare, registerKernels, registerDemo, registerKernelInfo];
+export const COMMANDS: ((program: Command) => void)[] = [registerRun, registerCompare, registerKernels, registerDiff, registerDemo, registerKernelInfo];
