@@ -249,9 +249,10 @@ class LiveRun {
     return decodeMeminfo(c.getsockoptBuf(this.conn.sender, c.SOL_SOCKET, c.SO_MEMINFO, 36));
   }
 
-  private tcpInfo(): { snd_wnd: number; bytes_sent: number; snd_mss: number; snd_cwnd: number } {
+  private tcpInfo(): { state: number; snd_wnd: number; bytes_sent: number; snd_mss: number; snd_cwnd: number } {
     const b = c.getsockoptBuf(this.conn.sender, c.SOL_TCP, c.TCP_INFO, 256);
     return {
+      state: b[0],
       snd_mss: b.readUInt32LE(16),
       snd_cwnd: b.readUInt32LE(80),
       bytes_sent: Number(b.readBigUInt64LE(200)),
@@ -280,6 +281,10 @@ class LiveRun {
       meminfo = this.meminfo();
       unsent = c.ioctlInt(this.conn.sender, c.SIOCOUTQNSD);
       outq = c.ioctlInt(this.conn.sender, c.SIOCOUTQ);
+      // In TCP_CLOSE (after disconnect) the ioctls answer write_seq - snd_una/snd_nxt, and
+      // tcp_disconnect() advanced write_seq by max_window + 2 after purging both queues:
+      // nothing is queued, so report 0 rather than that sequence-space artefact.
+      if (this.tcpInfo().state === TCP_CLOSE) unsent = outq = 0;
     }
     const memcg = this.memcg.sockBytes();
     let skbs: number | null = null;
@@ -442,8 +447,18 @@ class LiveRun {
     return out;
   }
 
+  /**
+   * Puts the receiver in quick-ACK mode before it reads, so that what the reads let the sender
+   * transmit is ACKed at once rather than by the delayed-ACK timer (40 ms or more): the state
+   * after a recv/drain step then does not depend on timing.
+   */
+  private quickAck(): void {
+    c.setsockoptInt(this.conn.receiver, c.SOL_TCP, TCP_QUICKACK, 1);
+  }
+
   /** The receiver reads up to `bytes` bytes; returns how many it got. */
   private async receive(bytes: number): Promise<number> {
+    this.quickAck();
     let got = 0;
     let idleSince = Date.now();
     while (got < bytes) {
@@ -465,6 +480,7 @@ class LiveRun {
     const notes: Notification[] = [];
     const t0 = Date.now();
     for (;;) {
+      this.quickAck();
       for (;;) {
         const n = c.recv(this.conn.receiver, this.rxBuf, this.rxBuf.length, c.MSG_DONTWAIT);
         if (n <= 0) break;
@@ -509,6 +525,8 @@ class LiveRun {
 }
 
 const SO_SNDTIMEO = 21;
+const TCP_CLOSE = 7;
+const TCP_QUICKACK = 12;
 
 function zeroMeminfo(): Meminfo {
   return { rmem_alloc: 0, rcvbuf: 0, wmem_alloc: 0, sndbuf: 0, fwd_alloc: 0, wmem_queued: 0, optmem: 0, backlog: 0, drops: 0 };
