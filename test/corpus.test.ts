@@ -1,0 +1,43 @@
+// The validation corpus on both backends: the model (--kernel auto) must match the live kernel
+// on meminfo, memcg, skbs, results and notifications for every scenario, except the ones listed
+// with their measured difference and reason in corpus/known_gaps.yaml.
+import { readdirSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { liveAvailable, runLive } from '../src/backends/live/index.ts';
+import { runScenario } from '../src/backends/index.ts';
+import { diffObservations } from '../src/report/diff.ts';
+import { loadScenarioFile } from '../src/scenario/parse.ts';
+
+const files = readdirSync('corpus').filter((f) => f.endsWith('.yaml') && f !== 'known_gaps.yaml').sort();
+const gaps = parse(readFileSync('corpus/known_gaps.yaml', 'utf8')) as Record<string, { reason: string }>;
+const live = liveAvailable();
+if (!live.ok) console.warn(`corpus live comparison skipped: ${live.reason}`);
+
+describe('validation corpus', () => {
+  it('has at least 60 scenarios, and every known gap names a corpus scenario and a reason', () => {
+    expect(files.length).toBeGreaterThanOrEqual(60);
+    const names = new Set(files.map((f) => f.replace(/\.yaml$/, '')));
+    for (const [name, g] of Object.entries(gaps)) {
+      expect(names.has(name), `known gap ${name} is not in the corpus`).toBe(true);
+      expect(g.reason.length).toBeGreaterThan(20);
+    }
+  });
+
+  it.skipIf(!live.ok)('model matches live except the listed gaps', async () => {
+    let exact = 0;
+    const unexpected: string[] = [];
+    for (const f of files) {
+      const loaded = loadScenarioFile(`corpus/${f}`);
+      const model = await runScenario(loaded, { backend: 'model', kernel: 'auto' });
+      const obs = await runLive(loaded, { profileLabel: 'live' });
+      const diffs = diffObservations(model, obs);
+      const name = loaded.scenario.name;
+      if (diffs.length === 0) exact++;
+      if (diffs.length === 0 && gaps[name]) unexpected.push(`${name}: listed as a known gap but now matches: remove it from corpus/known_gaps.yaml`);
+      if (diffs.length > 0 && !gaps[name]) unexpected.push(`${name}: ${diffs.slice(0, 3).map((d) => `step ${d.step} ${d.field} model ${JSON.stringify(d.model)} live ${JSON.stringify(d.live)}`).join('; ')}`);
+    }
+    console.log(`validation corpus: ${exact}/${files.length} scenarios match the live kernel exactly; ${Object.keys(gaps).length} known gaps`);
+    expect(unexpected).toEqual([]);
+  });
+});
