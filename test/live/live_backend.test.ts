@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdtempSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { liveAvailable, runLive } from '../../src/backends/live/index.ts';
 import { ownMemcg } from '../../src/backends/live/memcg.ts';
 import { tracefsRoot } from '../../src/backends/live/tracefs.ts';
@@ -18,6 +18,16 @@ const CLI = join(ROOT, 'bin', 'skmem.js');
 const avail = liveAvailable();
 const skip = !avail.ok;
 if (!avail.ok) console.warn(`live backend tests skipped: ${avail.reason}`);
+
+// The backend keeps a tracefs it mounted until its process exits; vitest workers may not run
+// exit handlers, so put the host back as it was here.
+const tracefsBefore = tracefsRoot();
+afterAll(() => {
+  const now = tracefsRoot();
+  if (tracefsBefore === null && now !== null) {
+    if (spawnSync('umount', [now]).status !== 0) spawnSync('umount', ['-l', now]);
+  }
+});
 
 const run = (name: string) => runLive(loadScenarioFile(join(FIX, name)));
 

@@ -56,6 +56,15 @@ function fcloneCacheName(): string | null {
   return aliases.find((a) => listed.has(a)) ?? null;
 }
 
+/** Unmounts the tracefs this process mounted: retries while busy, then detaches lazily. */
+function unmountTracefs(): void {
+  for (let i = 0; i < 20; i++) {
+    if (spawnSync('umount', [DEFAULT_MOUNT]).status === 0) return;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+  spawnSync('umount', ['-l', DEFAULT_MOUNT]);
+}
+
 export interface CountContext {
   receiverRmem: number;
   /** tcpi_bytes_sent of the sender now; null once it is closed. */
@@ -89,7 +98,9 @@ export class SkbTracer {
           return null;
         }
         root = DEFAULT_MOUNT;
-        journal.add({ kind: 'tracefs_mount', what: DEFAULT_MOUNT, undo: () => { spawnSync('umount', [DEFAULT_MOUNT]); } });
+        // kept for the life of the process (mounting and unmounting per run races with the
+        // kernel's release of removed instances: "target is busy"); unmounted at exit
+        process.on('exit', unmountTracefs);
       }
       const events = join(root, 'events/kmem/kmem_cache_alloc');
       if (!existsSync(events)) {
