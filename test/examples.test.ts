@@ -20,12 +20,26 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort();
 const MODEL_DISAGREEMENTS: Record<string, string> = {};
 
 /**
- * Examples whose kernel fires a destruction WARN (ref. §3.11, §5.4 B): a substring of the
- * expected check. Every other example must end without warnings.
+ * Examples whose kernel fires destruction WARNs (ref. §3.11, §5.4 B): for each expected WARN,
+ * the substrings its check must contain (function and counter). Every other example must end
+ * without warnings. On 5.x both sk_stream_kill_queues() (after sk_mem_reclaim_final()) and
+ * inet_sock_destruct() test sk_forward_alloc, so a residue of 4095 fires both.
  */
-const EXPECTED_WARNINGS: Record<string, string> = {
-  'worked_example_b_5.16': 'forward_alloc',
-  'worked_example_b_5.16-v1': 'forward_alloc',
+const FWD_WARNS_5X = [
+  ['sk_stream_kill_queues', 'forward_alloc'],
+  ['inet_sock_destruct', 'forward_alloc'],
+];
+const EXPECTED_WARNINGS: Record<string, string[][]> = {
+  'worked_example_b_5.16': FWD_WARNS_5X,
+  'worked_example_b_5.16-v1': FWD_WARNS_5X,
+};
+
+/** Examples whose expected WARNs (above) the model does not produce, with the reason. */
+const WARNING_DISAGREEMENTS: Record<string, string> = {
+  'worked_example_b_5.16':
+    'ref. §3.11: 5.x sk_stream_kill_queues() also does WARN_ON(sk->sk_forward_alloc) after sk_mem_reclaim_final(); the model only reports the inet_sock_destruct() one',
+  'worked_example_b_5.16-v1':
+    'ref. §3.11: 5.x sk_stream_kill_queues() also does WARN_ON(sk->sk_forward_alloc) after sk_mem_reclaim_final(); the model only reports the inet_sock_destruct() one',
 };
 
 function failures(obs: Observation): string[] {
@@ -43,7 +57,7 @@ describe('examples library', () => {
   });
 
   it('lists only existing examples as disagreements or warnings', () => {
-    for (const name of [...Object.keys(MODEL_DISAGREEMENTS), ...Object.keys(EXPECTED_WARNINGS)]) {
+    for (const name of [...Object.keys(MODEL_DISAGREEMENTS), ...Object.keys(EXPECTED_WARNINGS), ...Object.keys(WARNING_DISAGREEMENTS)]) {
       expect(files, name).toContain(`${name}.yaml`);
     }
   });
@@ -60,7 +74,12 @@ describe('examples library', () => {
       });
 
       const disagreement = MODEL_DISAGREEMENTS[name];
-      it(disagreement ? `disagrees with the model (reported): ${disagreement}` : 'holds on the model under its own kernel', () => {
+      const title = disagreement
+        ? `disagrees with the model (reported): ${disagreement}`
+        : WARNING_DISAGREEMENTS[name]
+          ? `holds on the model under its own kernel; WARN disagreement (reported): ${WARNING_DISAGREEMENTS[name]}`
+          : 'holds on the model under its own kernel';
+      it(title, () => {
         const loaded = loadScenarioFile(join(DIR, file));
         const obs = runModel(loaded, { kernel: loaded.scenario.kernel });
         const failed = failures(obs);
@@ -70,9 +89,20 @@ describe('examples library', () => {
           return;
         }
         expect(failed).toEqual([]);
-        const want = EXPECTED_WARNINGS[name];
-        if (want === undefined) expect(obs.warnings).toEqual([]);
-        else expect(obs.warnings.map((w) => w.check).some((c) => c.includes(want)), `expected a WARN mentioning ${want}`).toBe(true);
+        const want = EXPECTED_WARNINGS[name] ?? [];
+        const checks = obs.warnings.map((w) => w.check);
+        const missing = want.filter((parts) => !checks.some((c) => parts.every((p) => c.includes(p)))).map((parts) => parts.join(' / '));
+        const warnDisagreement = WARNING_DISAGREEMENTS[name];
+        if (warnDisagreement !== undefined) {
+          console.warn(`examples/${file}: known WARN disagreement with the model: ${warnDisagreement}\n  missing: ${missing.join('; ')}\n  model: ${checks.join('; ')}`);
+          expect(missing.length, 'listed as a WARN disagreement but the model now fires every expected WARN: remove it').toBeGreaterThan(0);
+          // what the model does fire must still be among the expected ones
+          expect(checks.every((c) => want.some((parts) => parts.every((p) => c.includes(p))))).toBe(true);
+          expect(checks.length).toBeGreaterThan(0);
+          return;
+        }
+        expect(missing).toEqual([]);
+        expect(checks.length).toBe(want.length);
       });
     });
   }
