@@ -35,12 +35,7 @@ const EXPECTED_WARNINGS: Record<string, string[][]> = {
 };
 
 /** Examples whose expected WARNs (above) the model does not produce, with the reason. */
-const WARNING_DISAGREEMENTS: Record<string, string> = {
-  'worked_example_b_5.16':
-    'ref. §3.11: 5.x sk_stream_kill_queues() also does WARN_ON(sk->sk_forward_alloc) after sk_mem_reclaim_final(); the model only reports the inet_sock_destruct() one',
-  'worked_example_b_5.16-v1':
-    'ref. §3.11: 5.x sk_stream_kill_queues() also does WARN_ON(sk->sk_forward_alloc) after sk_mem_reclaim_final(); the model only reports the inet_sock_destruct() one',
-};
+const WARNING_DISAGREEMENTS: Record<string, string> = {};
 
 function failures(obs: Observation): string[] {
   return obs.steps.flatMap((s, i) => (s.failures ?? []).map((f) => `step ${i}: ${f.path}: expected ${JSON.stringify(f.expected)}, got ${JSON.stringify(f.actual)}`));

@@ -60,6 +60,9 @@ export function destroySock(sk: Sock, step: number): Warning[] {
   read_error_queue(sk);
   sk_mem_reclaim_final(sk);
   if (sk.sk_wmem_queued !== 0) warn('WARN_ON(sk->sk_wmem_queued) in sk_stream_kill_queues()', `sk_wmem_queued = ${sk.sk_wmem_queued}`);
+  if (sk.sk_forward_alloc !== 0 && sk.profile.killQueuesWarnsFwd) {
+    warn('WARN_ON(sk->sk_forward_alloc) in sk_stream_kill_queues()', `sk_forward_alloc = ${sk.sk_forward_alloc} after sk_mem_reclaim_final()`);
+  }
   if (sk.sk_forward_alloc !== 0) {
     warn('WARN_ON(sk_forward_alloc_get(sk)) in inet_sock_destruct()', `sk_forward_alloc = ${sk.sk_forward_alloc} after sk_mem_reclaim_final() (not a whole number of pages: charges and uncharges do not balance)`);
   }

@@ -90,6 +90,8 @@ export interface KernelProfile {
   readonly head: HeadAllocator;
   readonly mem: MemAccounting;
   readonly zerocopy: PureZerocopyPolicy;
+  /** sk_stream_kill_queues() also WARNs on sk_forward_alloc after the final reclaim (5.x; gone by 6.18). */
+  readonly killQueuesWarnsFwd: boolean;
   /** tcp_sendmsg_locked()'s wait_for_space frees an empty tail skb (6.x); 5.x only on do_error. */
   readonly removeEmptySkbOnWait: boolean;
 }
