@@ -28,7 +28,11 @@ export interface SendMsg {
 
 /** What the transmit side (the path and the peer) does for the send loop. */
 export interface SendHooks {
-  /** tcp_push() at the end of the call (and tcp_push_one when an skb fills). */
+  /** tcp_send_mss(): this call's size_goal (bytes one skb may hold). */
+  sizeGoal(sk: Sock): number;
+  /** The loop filled `skb` to size_goal: forced_push() -> __tcp_push_pending_frames(), or tcp_push_one() if it is the send head. */
+  skbFull(sk: Sock, skb: SkBuff): void;
+  /** tcp_push() at the end of the call and before waiting for space. */
   push(sk: Sock, more: boolean): void;
   /** sk_stream_wait_memory() for a blocking call: true if space could be freed. */
   waitForSpace(sk: Sock): boolean;
@@ -36,20 +40,8 @@ export interface SendHooks {
   userPage(pageNumber: number): Page;
 }
 
-/**
- * tcp_send_mss(): size_goal = tcp_xmit_size_goal(). The sk_gso_max_size bound (GSO_MAX of the
- * device minus MAX_TCP_HEADER + 1) is below one loopback MSS, so gso_segs is 0 and the goal is
- * one MSS, as on the live kernel.
- */
-export function tcp_send_mss(sk: Sock, gsoMaxSize: number): number {
-  const mss = sk.mss_cache;
-  const bound = gsoMaxSize - (sk.net.cfg.max_tcp_header + 1);
-  const segs = Math.floor(bound / mss);
-  return Math.max(segs * mss, mss);
-}
-
 /** Returns bytes accepted, or a negative errno. */
-export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks, gsoMaxSize: number): number {
+export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): number {
   const size = msg.iov.count;
   let uarg: UbufInfo | null = null;
   let zc = false;
@@ -64,7 +56,7 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks, gso
     if (uarg !== null) net_zcopy_put_abort(uarg);
     return -EPIPE;
   }
-  const sizeGoal = tcp_send_mss(sk, gsoMaxSize);
+  const sizeGoal = hooks.sizeGoal(sk);
   let copied = 0;
   let err = 0;
   loop: while (msg.iov.count > 0) {
@@ -98,7 +90,11 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks, gso
     sk.write_seq += n;
     skb.end_seq += n;
     copied += n;
-    if (msg.iov.count === 0 && msg.eor) skb.eor = true;
+    if (msg.iov.count === 0) {
+      if (msg.eor) skb.eor = true;
+      break;
+    }
+    if (skb.len >= sizeGoal) hooks.skbFull(sk, skb);
   }
   if (err !== 0) {
     tcp_remove_empty_skb(sk); // do_error

@@ -8,7 +8,7 @@
 // the receiver reads), immediate delivery and ACK otherwise, TCP_CORK / MSG_MORE holding back
 // a partial tail skb. Not modelled yet (the TCP-dynamics work): the receiver's advertised
 // window filling up on a fresh connection, delayed ACKs, partial reads.
-import type { Page } from '../model/skbuff.ts';
+import type { Page, SkBuff } from '../model/skbuff.ts';
 import type { Sock } from '../model/sock.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
 import type { SendHooks } from '../model/tcp_sendmsg.ts';
@@ -53,6 +53,19 @@ export class LoopbackPath implements SendHooks {
     }
     return p;
   };
+
+  /**
+   * tcp_send_mss() -> tcp_xmit_size_goal(): the sk_gso_max_size bound (gso_max_size minus
+   * MAX_TCP_HEADER + 1) is below one loopback MSS, so gso_segs is 0 and the goal is one MSS.
+   */
+  sizeGoal(sk: Sock): number {
+    const mss = sk.mss_cache;
+    const bound = LOOPBACK_GSO_MAX_SIZE - (sk.net.cfg.max_tcp_header + 1);
+    return Math.max(Math.floor(bound / mss) * mss, mss);
+  }
+
+  /** An skb reached size_goal inside the call: nothing the accounting sees changes (yet). */
+  skbFull(_sk: Sock, _skb: SkBuff): void {}
 
   /** tcp_push(): with an open window, everything but a corked partial tail goes out and is ACKed. */
   push(sk: Sock, more: boolean): void {

@@ -9,7 +9,7 @@ import { sk_mem_reclaim } from '../../model/sk_mem.ts';
 import { destroySock, tcp_disconnect, tcp_send_fin, tcp_write_queue_purge } from '../../model/tcp_close.ts';
 import { EAGAIN, ENOBUFS, EPIPE, tcp_sendmsg_locked } from '../../model/tcp_sendmsg.ts';
 import { IovIter, read_error_queue } from '../../model/zerocopy.ts';
-import { LOOPBACK_GSO_MAX_SIZE, LoopbackPath, loopbackMss } from '../../paths/loopback.ts';
+import { LoopbackPath, loopbackMss } from '../../paths/loopback.ts';
 import { getProfile, resolveConfig } from '../../profiles/index.ts';
 import type { KernelConfig, KernelProfile, NetSysctls } from '../../profiles/types.ts';
 import { checkExpectations } from '../../scenario/expect.ts';
@@ -195,7 +195,6 @@ class ModelRun {
       this.sk,
       { iov, zerocopy: args.zerocopy ?? false, more: flags.includes('MSG_MORE'), eor: flags.includes('MSG_EOR'), dontwait: !args.blocking || flags.includes('MSG_DONTWAIT') },
       this.path,
-      LOOPBACK_GSO_MAX_SIZE,
     );
     if (ret < 0 && args.zerocopy && this.sk.zerocopy) this.sk.ledger.zc_calls--;
     return ret;
