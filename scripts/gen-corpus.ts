@@ -56,6 +56,13 @@ out.push({ name: 'fresh_copy_then_close', desc: 'fresh connection: data acked at
 out.push({ name: 'eor_new_skb_each', desc: 'MSG_EOR: every send starts a new skb', steps: [send(100, { flags: ['MSG_EOR'] }), send(100, { flags: ['MSG_EOR'] }), zc(100, { flags: ['MSG_EOR'] }), 'drain: {}'] });
 out.push({ name: 'copy_many_small', desc: '50 small copy sends share one skb and one page_frag', steps: ['send_until_eagain: { len: 300, max_calls: 50 }', 'drain: {}'] });
 
+for (const len of [1, 4096, 10000, 40000, 100000]) {
+  out.push({ name: `sendfile_${len}`, desc: `sendfile of ${len} B from a page-cache file (MSG_SPLICE_PAGES)`, steps: [`sendfile: { len: ${len} }`, 'drain: {}'] });
+}
+out.push({ name: 'sendfile_onto_pure_zc', desc: 'splice onto a pure zerocopy skb: downgraded first (f8d9d938514f)', steps: [zc(1), 'sendfile: { len: 100 }', 'drain: {}'] });
+out.push({ name: 'sendfile_then_zc', desc: 'zerocopy into a skb holding spliced pages (not pure: charged)', steps: ['sendfile: { len: 3000 }', zc(5000), 'drain: {}'] });
+out.push({ name: 'sendfile_same_page_twice', desc: 'two sendfiles of the same file range: page references merge only when contiguous', steps: ['sendfile: { len: 2000, offset: 0 }', 'sendfile: { len: 2000, offset: 0 }', 'sendfile: { len: 2000 }', 'drain: {}'] });
+
 mkdirSync('corpus', { recursive: true });
 for (const sc of out) {
   const sender = `{ so_zerocopy: true${sc.sender && !sc.sender.startsWith('so_zerocopy') ? `, ${sc.sender}` : ''} }`;

@@ -121,3 +121,33 @@ steps:
     expect(o.steps[1].meminfo.wmem_queued).toBe(5028);
   });
 });
+
+describe('worked example D: sendpage / splice of 100 bytes onto a pure skb', () => {
+  const yaml = `
+name: example_d
+connection: { start: zero_window }
+sender: { so_zerocopy: true }
+steps:
+  - send: { len: 1, zerocopy: true }
+  - sendfile: { len: 100 }
+  - close:
+  - drain:
+`;
+  it('5.16-v1 and 5.16 keep the skb pure: fwd 4096 - 100 = 3996 at destruction, WARN, one page leaked', () => {
+    for (const k of ['5.16-v1', '5.16']) {
+      const o = run(yaml, k);
+      expect(o.warnings.map((w) => w.message).join(' ')).toContain('sk_forward_alloc = 3996');
+      expect(o.final.memcg_sock_bytes).toBe(4096);
+    }
+  });
+  it('5.17 and 6.18 downgrade first (f8d9d938514f): balanced, nothing leaked', () => {
+    for (const k of ['5.17', '6.18']) {
+      const o = run(yaml, k);
+      expect(o.warnings).toEqual([]);
+      expect(o.final.memcg_sock_bytes).toBe(0);
+    }
+  });
+  it('5.15 has no pure skbs: balanced', () => {
+    expect(run(yaml, '5.15').warnings).toEqual([]);
+  });
+});

@@ -3,6 +3,7 @@
 // tcp_wmem_schedule() (via the profile), and net/core/sock.c sk_page_frag_refill(),
 // include/net/sock.h skb_copy_to_page_nocache(), 5.15 .. 6.18.
 import type { Page } from './skbuff.ts';
+import { PAGE_SIZE } from './skb_geometry.ts';
 import { skb_can_coalesce, type SkBuff } from './skbuff.ts';
 import { sk_mem_charge } from './sk_mem.ts';
 import type { Sock } from './sock.ts';
@@ -21,6 +22,11 @@ const SKB_FRAG_PAGE_SIZE = 32768;
 export interface SendMsg {
   iov: IovIter;
   zerocopy: boolean;
+  /**
+   * MSG_SPLICE_PAGES (6.5+, sendfile/splice) or do_tcp_sendpages() (5.x): the iov addresses are
+   * page-cache pages appended by reference, charged by bytes.
+   */
+  splice?: boolean;
   more: boolean;
   eor: boolean;
   dontwait: boolean;
@@ -73,7 +79,11 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
       copy = sizeGoal;
     }
     copy = Math.min(copy, msg.iov.count);
-    const n = zc ? zerocopyChunk(sk, skb, msg, copy, uarg!, hooks) : copyChunk(sk, skb, msg, copy);
+    const n = zc
+      ? zerocopyChunk(sk, skb, msg, copy, uarg!, hooks)
+      : msg.splice
+        ? spliceChunk(sk, skb, msg, copy, hooks)
+        : copyChunk(sk, skb, msg, copy);
     if (n === NEW_SEGMENT) {
       skb.psh = true;
       if (newSegment(sk) === null) {
@@ -174,6 +184,43 @@ function sk_page_frag_refill(sk: Sock) {
   pfrag.size = order3 ? SKB_FRAG_PAGE_SIZE : 4096;
   pfrag.offset = 0;
   return pfrag;
+}
+
+/**
+ * The splice path: 6.x tcp_sendmsg_locked() MSG_SPLICE_PAGES branch -> skb_splice_from_iter()
+ * -> skb_append_pagefrags(); 5.x do_tcp_sendpages() -> tcp_build_frag(). Caller pages join the
+ * skb by reference (a page continuing the last frag extends it, else it needs a frag slot below
+ * net.core.max_skb_frags), truesize, wq and fwd move by bytes, SKBFL_SHARED_FRAG is set.
+ * Whether a pure zerocopy skb is downgraded first is the profile's (missing before f8d9d938514f).
+ */
+function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number, hooks: SendHooks): number {
+  if (sk.profile.zerocopy.spliceDowngrades && !tcp_downgrade_zcopy_pure(sk, skb)) return WAIT;
+  const copy = sk.profile.mem.scheduleChunk(sk, want);
+  if (copy === 0) return WAIT;
+  const maxFrags = sk.net.sysctl['net.core.max_skb_frags'];
+  let done = 0;
+  while (done < copy) {
+    const cur = msg.iov.current();
+    if (cur === null) break;
+    const off = cur.addr % PAGE_SIZE;
+    const page = hooks.userPage(Math.floor(cur.addr / PAGE_SIZE));
+    const part = Math.min(copy - done, cur.left, PAGE_SIZE - off);
+    if (skb_can_coalesce(skb, page, off)) skb.frags[skb.frags.length - 1].size += part;
+    else if (skb.nr_frags < maxFrags) {
+      skb.frags.push({ page, off, size: part });
+      page.refs++;
+    } else break;
+    msg.iov.advance(part);
+    done += part;
+  }
+  if (done === 0) return NEW_SEGMENT;
+  skb.len += done;
+  skb.data_len += done;
+  skb.truesize += done;
+  skb.shared_frag = true;
+  sk.sk_wmem_queued += done;
+  sk_mem_charge(sk, done);
+  return done;
 }
 
 /** The MSG_ZEROCOPY path: mark pure, schedule unless pure, pin user pages. */

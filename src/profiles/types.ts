@@ -90,6 +90,12 @@ export interface KernelProfile {
   readonly head: HeadAllocator;
   readonly mem: MemAccounting;
   readonly zerocopy: PureZerocopyPolicy;
+  /**
+   * Pages per transmit call when sendfile() splices a file into the socket: 6.5+ splice_to_socket()
+   * sends a pipe's worth (PIPE_DEF_BUFFERS = 16) per tcp_sendmsg_locked(MSG_SPLICE_PAGES);
+   * 5.x pipe_to_sendpage() calls do_tcp_sendpages() once per page.
+   */
+  readonly splicePagesPerCall: number;
   /** sk_stream_kill_queues() also WARNs on sk_forward_alloc after the final reclaim (5.x; gone by 6.18). */
   readonly killQueuesWarnsFwd: boolean;
   /** tcp_sendmsg_locked()'s wait_for_space frees an empty tail skb (6.x); 5.x only on do_error. */

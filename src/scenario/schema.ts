@@ -70,6 +70,14 @@ export const sendUntilEagainArgs = z
 export type SendArgs = z.infer<typeof sendArgs>;
 export type SendUntilEagainArgs = z.infer<typeof sendUntilEagainArgs>;
 
+/** sendfile() from a page-cache file (6.x: MSG_SPLICE_PAGES; 5.x: do_tcp_sendpages). skmem extension. */
+export const sendfileArgs = z.strictObject({
+  len: size('the number of bytes to send'),
+  offset: size('a file offset').optional(),
+  blocking: bool.optional(),
+});
+export type SendfileArgs = z.infer<typeof sendfileArgs>;
+
 const none = z.union([z.null(), z.strictObject({})]).transform(() => ({}));
 const note = z.string({ error: 'expected a string' }).optional();
 
@@ -82,6 +90,7 @@ export const step = z.union(
   [
     z.strictObject({ send: sendArgs, note }),
     z.strictObject({ send_until_eagain: sendUntilEagainArgs, note }),
+    z.strictObject({ sendfile: sendfileArgs, note }),
     z.strictObject({ setsockopt: senderOptions, note }),
     z.strictObject({ recv: z.strictObject({ bytes: size('the number of bytes to read') }), note }),
     z.strictObject({ drain: none, note }),
@@ -91,10 +100,10 @@ export const step = z.union(
     z.strictObject({ sleep: z.strictObject({ ms: posInt('milliseconds') }), note }),
     z.strictObject({ expect: z.record(z.string(), expectValue), note }),
   ],
-  { error: 'expected a step with exactly one op: send, send_until_eagain, setsockopt, recv, drain, errqueue, close, disconnect, sleep or expect' },
+  { error: 'expected a step with exactly one op: send, send_until_eagain, sendfile, setsockopt, recv, drain, errqueue, close, disconnect, sleep or expect' },
 );
 export type Step = z.infer<typeof step>;
-export const OPS = ['send', 'send_until_eagain', 'setsockopt', 'recv', 'drain', 'errqueue', 'close', 'disconnect', 'sleep', 'expect'] as const;
+export const OPS = ['send', 'send_until_eagain', 'sendfile', 'setsockopt', 'recv', 'drain', 'errqueue', 'close', 'disconnect', 'sleep', 'expect'] as const;
 export type OpName = (typeof OPS)[number];
 
 const triple = z.tuple([size(), size(), size()], { error: 'expected a list of three integers' });

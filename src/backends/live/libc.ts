@@ -90,7 +90,7 @@ interface Libc {
   socket: Fn; bind: Fn; listen: Fn; accept4: Fn; connect: Fn; getsockname: Fn;
   setsockopt: Fn; getsockopt: Fn; sendmsg: Fn; recvmsg: Fn; recv: Fn; send: Fn; ioctl: Fn;
   sendfile: Fn; memfd_create: Fn; ftruncate: Fn; mmap: Fn; madvise: Fn; munmap: Fn;
-  setns: Fn; close: Fn; memcpyIn: Fn; memcpyOut: Fn; read: Fn;
+  setns: Fn; close: Fn; memcpyIn: Fn; memcpyOut: Fn; read: Fn; write: Fn; fcntl: Fn;
 }
 let libc: Libc | null = null;
 
@@ -121,6 +121,8 @@ function lib(): Libc {
     setns: f('int setns(int, int)'),
     close: f('int close(int)'),
     read: f('intptr_t read(int, void *, size_t)'),
+    write: f('intptr_t write(int, const void *, size_t)'),
+    fcntl: f('int fcntl(int, int, int)'),
     memcpyIn: f('uintptr_t memcpy(uintptr_t, const void *, size_t)'),
     memcpyOut: f('uintptr_t memcpy(void *, uintptr_t, size_t)'),
   };
@@ -230,6 +232,33 @@ export function recvmsgRaw(fd: number, msghdr: number, flags: number): number {
 export function sendfile(outFd: number, inFd: number, count: number): number {
   const off = Buffer.alloc(8);
   return orErrno(lib().sendfile(outFd, inFd, off, count));
+}
+
+/** sendfile() of `count` bytes from file offset `offset` of in_fd; returns bytes or -errno. */
+export function sendfileAt(outFd: number, inFd: number, offset: number, count: number): number {
+  const off = Buffer.alloc(8);
+  off.writeBigInt64LE(BigInt(offset));
+  return orErrno(lib().sendfile(outFd, inFd, off, count));
+}
+
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+
+/** Sets or clears O_NONBLOCK (sendfile() has no MSG_DONTWAIT). */
+export function setNonBlocking(fd: number, on: boolean): void {
+  const flags = check('fcntl', lib().fcntl(fd, F_GETFL, 0));
+  check('fcntl', lib().fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK));
+}
+
+/** A memfd whose pages are really there (written), so each page has its own identity. */
+export function filledMemfd(name: string, size: number): number {
+  const fd = check('memfd_create', lib().memfd_create(name, MFD_CLOEXEC));
+  const chunk = Buffer.alloc(1 << 20, 0x61);
+  for (let done = 0; done < size; done += chunk.length) {
+    check('write', lib().write(fd, chunk, Math.min(chunk.length, size - done)));
+  }
+  return fd;
 }
 
 export function memfd(name: string, size: number): number {

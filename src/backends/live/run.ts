@@ -3,7 +3,7 @@
 // its own, and raw syscalls for every step. Method: ../shared/reference/live-kernel-method.md.
 import { EnvironmentError, UsageError } from '../../cli/errors.ts';
 import type { LoadedScenario } from '../../scenario/parse.ts';
-import type { Connection, Scenario, SendArgs, SenderOptions, Step } from '../../scenario/schema.ts';
+import type { Connection, Scenario, SendArgs, SendfileArgs, SenderOptions, Step } from '../../scenario/schema.ts';
 import type {
   Meminfo, Notification, Observation, StateFields, StepObservation, StepResult,
 } from '../../scenario/observation.ts';
@@ -309,6 +309,12 @@ class LiveRun {
       needSender();
       return { result: this.sendOnce(step.send, where), notifications: [] };
     }
+    if ('sendfile' in step) {
+      needSender();
+      const result = this.sendfileOnce(step.sendfile);
+      await this.settle();
+      return { result, notifications: [] };
+    }
     if ('send_until_eagain' in step) {
       needSender();
       const a = step.send_until_eagain;
@@ -375,6 +381,32 @@ class LiveRun {
       return { result: {}, notifications: [] };
     }
     throw new UsageError(`${where}: the live backend cannot run this step`);
+  }
+
+  /** The sendfile() source: a memfd with real pages, sized for every sendfile step of the scenario. */
+  private fileFd: number | null = null;
+  private fileCursor = 0;
+
+  private sendfileOnce(a: SendfileArgs): StepResult {
+    if (this.fileFd === null) {
+      let need = 0;
+      let cursor = 0;
+      for (const st of this.s.steps) {
+        if (!('sendfile' in st)) continue;
+        const start = st.sendfile.offset ?? cursor;
+        cursor = start + st.sendfile.len;
+        need = Math.max(need, cursor);
+      }
+      this.fileFd = c.filledMemfd('skmem-sendfile', Math.max(need, c.PAGE_SIZE));
+      this.fds.add(this.fileFd);
+    }
+    const off = a.offset ?? this.fileCursor;
+    if (!a.blocking) c.setNonBlocking(this.conn.sender, true);
+    const ret = c.sendfileAt(this.conn.sender, this.fileFd, off, a.len);
+    if (!a.blocking) c.setNonBlocking(this.conn.sender, false);
+    if (ret < 0) return { errno: c.errnoName(-ret) };
+    this.fileCursor = off + ret;
+    return { ret };
   }
 
   private sendOnce(a: SendArgs, where: string): StepResult {

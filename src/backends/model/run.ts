@@ -15,7 +15,7 @@ import type { KernelConfig, KernelProfile, NetSysctls } from '../../profiles/typ
 import { checkExpectations } from '../../scenario/expect.ts';
 import type { Meminfo, Notification, Observation, StateFields, StepObservation, StepResult, Warning } from '../../scenario/observation.ts';
 import type { LoadedScenario } from '../../scenario/parse.ts';
-import type { Scenario, SendArgs, SendUntilEagainArgs, SenderOptions, Step } from '../../scenario/schema.ts';
+import type { Scenario, SendArgs, SendfileArgs, SendUntilEagainArgs, SenderOptions, Step } from '../../scenario/schema.ts';
 import { applyOverrides, type Overrides } from './overrides.ts';
 
 export interface ModelRunOptions {
@@ -24,6 +24,9 @@ export interface ModelRunOptions {
   /** --set key=value overrides of config facts and sysctls. */
   overrides?: Overrides;
 }
+
+/** Virtual page numbers of the sendfile() file, far from the user buffers. */
+const FILE_BASE = 2 ** 44;
 
 const ERRNO_NAMES: Record<number, string> = { [EAGAIN]: 'EAGAIN', [ENOBUFS]: 'ENOBUFS', [EPIPE]: 'EPIPE' };
 const errnoName = (e: number) => ERRNO_NAMES[e] ?? `errno ${e}`;
@@ -71,6 +74,8 @@ class ModelRun {
   private readonly bufs = new UserBuffers();
   private readonly warnings: Warning[] = [];
   private destroyed = false;
+  /** sendfile()'s file position when a step gives no offset. */
+  private fileCursor = 0;
   private closed = false;
 
   constructor(
@@ -152,6 +157,7 @@ class ModelRun {
     }
     this.requireOpen(step, i);
     if ('send' in step) result = this.send(step.send);
+    else if ('sendfile' in step) result = this.sendfile(step.sendfile);
     else if ('send_until_eagain' in step) result = this.sendUntilEagain(step.send_until_eagain);
     else if ('setsockopt' in step) this.applySender(step.setsockopt, false);
     else if ('errqueue' in step) {
@@ -223,6 +229,33 @@ class ModelRun {
     const res: StepResult = { calls: returns.length, accepted_bytes: accepted, returns };
     if (errno !== undefined) res.errno = errno;
     return res;
+  }
+
+  /**
+   * sendfile(): the file is spliced in calls of profile.splicePagesPerCall pages, each one
+   * tcp_sendmsg_locked(MSG_SPLICE_PAGES) (6.x) or do_tcp_sendpages() (5.x), with MSG_MORE
+   * while more follows. File pages live in their own address range (page identity).
+   */
+  private sendfile(args: SendfileArgs): StepResult {
+    let off = args.offset ?? this.fileCursor;
+    let left = args.len;
+    let total = 0;
+    const perCall = this.profile.splicePagesPerCall * PAGE_SIZE;
+    while (left > 0) {
+      const batch = Math.min(left, Math.floor(off / PAGE_SIZE) * PAGE_SIZE + perCall - off);
+      const iov = new IovIter([{ addr: FILE_BASE + off, len: batch }]);
+      const ret = tcp_sendmsg_locked(this.sk, { iov, zerocopy: false, splice: true, more: left > batch, eor: false, dontwait: !args.blocking }, this.path);
+      if (ret < 0) {
+        if (total === 0) return { errno: errnoName(-ret) };
+        break;
+      }
+      total += ret;
+      off += ret;
+      left -= ret;
+      if (ret < batch) break;
+    }
+    this.fileCursor = off;
+    return { ret: total };
   }
 
   private readErrqueue(): Notification[] {
