@@ -1,10 +1,10 @@
 // npm run bench: the model's throughput in sendmsg calls per second, for 64 KiB MSG_ZEROCOPY
 // sends into a frozen queue with periodic drains, and for 64 KiB copy sends; printed with the
 // ratio to the previous run on this machine (bench/last.json, not committed).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { runModel } from '../src/backends/model/run.ts';
-import { parseScenarioText } from '../src/scenario/parse.ts';
+import { loadScenarioFile, parseScenarioText } from '../src/scenario/parse.ts';
 
 const ROUNDS = 200;
 const CALLS_PER_ROUND = 32; // sndbuf 2626560 holds ~36 x 64 KiB (wq counts pinned pages too)
@@ -42,4 +42,33 @@ for (const kernel of ['6.18', '5.15']) {
     console.log(`  ${key.padEnd(24)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} calls/s${ratio}`);
   }
 }
+await backendComparison(now);
 writeFileSync(lastPath, `${JSON.stringify(now, null, 2)}\n`);
+
+/**
+ * Time per scenario of each backend on a sample of the validation corpus, and their ratio.
+ * The live backend needs root on Linux; elsewhere its line says why it is missing.
+ */
+async function backendComparison(record: Record<string, number>): Promise<void> {
+  const { liveAvailable, runLive } = await import('../src/backends/live/index.ts');
+  const files = readdirSync('corpus').filter((f) => f.endsWith('.yaml') && f !== 'known_gaps.yaml').sort().slice(0, 12);
+  const loaded = files.map((f) => loadScenarioFile(`corpus/${f}`));
+  const t0 = performance.now();
+  const reps = 20;
+  for (let r = 0; r < reps; r++) for (const l of loaded) runModel(l);
+  const modelMs = (performance.now() - t0) / (reps * loaded.length);
+  console.log(`\nper scenario (${loaded.length} corpus scenarios)`);
+  console.log(`  model backend  ${modelMs.toFixed(3).padStart(10)} ms`);
+  record['model ms/scenario'] = modelMs;
+  const avail = liveAvailable();
+  if (!avail.ok) {
+    console.log(`  live backend   not measured: ${avail.reason}`);
+    return;
+  }
+  const t1 = performance.now();
+  for (const l of loaded) await runLive(l);
+  const liveMs = (performance.now() - t1) / loaded.length;
+  record['live ms/scenario'] = liveMs;
+  console.log(`  live backend   ${liveMs.toFixed(1).padStart(10)} ms`);
+  console.log(`  ratio          live / model = ${Math.round(liveMs / modelMs).toLocaleString('en-US')}x`);
+}
