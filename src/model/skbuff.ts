@@ -58,13 +58,24 @@ export class SkBuff {
 }
 
 /**
+ * The same struct page: user and file pages are identified by their page number (ids of the
+ * three kinds never collide), so a page needs no registry to keep its identity.
+ */
+export const samePage = (a: Page, b: Page): boolean => a.id === b.id;
+
+/** The Page of user (or file) memory at this virtual page number. */
+export function userPage(pageNumber: number): Page {
+  return { id: pageNumber, kind: 'user', refs: 0 };
+}
+
+/**
  * skb_can_coalesce(): the next bytes at (page, off) extend the last frag. Always false for a
  * zerocopy skb (skb_zcopy), so copied data never merges into a frag that holds user pages.
  */
 export function skb_can_coalesce(skb: SkBuff, page: Page, off: number): boolean {
   if (skb.uarg !== null) return false;
   const last = skb.frags[skb.frags.length - 1];
-  return last !== undefined && last.page === page && last.off + last.size === off;
+  return last !== undefined && samePage(last.page, page) && last.off + last.size === off;
 }
 
 /** Page references dropped when an skb's frags are released (skb_release_data). */

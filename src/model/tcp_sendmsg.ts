@@ -2,9 +2,8 @@
 // Mirrors net/ipv4/tcp.c tcp_sendmsg_locked(), tcp_send_mss(), tcp_xmit_size_goal(),
 // tcp_wmem_schedule() (via the profile), and net/core/sock.c sk_page_frag_refill(),
 // include/net/sock.h skb_copy_to_page_nocache(), 5.15 .. 6.18.
-import type { Page } from './skbuff.ts';
 import { PAGE_SIZE } from './skb_geometry.ts';
-import { skb_can_coalesce, type SkBuff } from './skbuff.ts';
+import { skb_can_coalesce, userPage, type SkBuff } from './skbuff.ts';
 import { sk_mem_charge } from './sk_mem.ts';
 import type { Sock } from './sock.ts';
 import { tcp_downgrade_zcopy_pure, tcp_remove_empty_skb, tcp_skb_entail, tcp_stream_alloc_skb } from './tcp_skb.ts';
@@ -42,8 +41,6 @@ export interface SendHooks {
   push(sk: Sock, more: boolean): void;
   /** sk_stream_wait_memory() for a blocking call: true if space could be freed. */
   waitForSpace(sk: Sock): boolean;
-  /** A user page by virtual page number (page identity for zerocopy frags). */
-  userPage(pageNumber: number): Page;
 }
 
 /** Returns bytes accepted, or a negative errno. */
@@ -80,9 +77,9 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
     }
     copy = Math.min(copy, msg.iov.count);
     const n = zc
-      ? zerocopyChunk(sk, skb, msg, copy, uarg!, hooks)
+      ? zerocopyChunk(sk, skb, msg, copy, uarg!)
       : msg.splice
-        ? spliceChunk(sk, skb, msg, copy, hooks)
+        ? spliceChunk(sk, skb, msg, copy)
         : copyChunk(sk, skb, msg, copy);
     if (n === NEW_SEGMENT) {
       skb.psh = true;
@@ -193,7 +190,7 @@ function sk_page_frag_refill(sk: Sock) {
  * net.core.max_skb_frags), truesize, wq and fwd move by bytes, SKBFL_SHARED_FRAG is set.
  * Whether a pure zerocopy skb is downgraded first is the profile's (missing before f8d9d938514f).
  */
-function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number, hooks: SendHooks): number {
+function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number): number {
   if (sk.profile.zerocopy.spliceDowngrades && !tcp_downgrade_zcopy_pure(sk, skb)) return WAIT;
   const copy = sk.profile.mem.scheduleChunk(sk, want);
   if (copy === 0) return WAIT;
@@ -203,7 +200,7 @@ function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number, hooks: S
     const cur = msg.iov.current();
     if (cur === null) break;
     const off = cur.addr % PAGE_SIZE;
-    const page = hooks.userPage(Math.floor(cur.addr / PAGE_SIZE));
+    const page = userPage(Math.floor(cur.addr / PAGE_SIZE));
     const part = Math.min(copy - done, cur.left, PAGE_SIZE - off);
     if (skb_can_coalesce(skb, page, off)) skb.frags[skb.frags.length - 1].size += part;
     else if (skb.nr_frags < maxFrags) {
@@ -224,14 +221,14 @@ function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number, hooks: S
 }
 
 /** The MSG_ZEROCOPY path: mark pure, schedule unless pure, pin user pages. */
-function zerocopyChunk(sk: Sock, skb: SkBuff, msg: SendMsg, copy: number, uarg: UbufInfo, hooks: SendHooks): number {
+function zerocopyChunk(sk: Sock, skb: SkBuff, msg: SendMsg, copy: number, uarg: UbufInfo): number {
   if (skb.len === 0 && sk.profile.zerocopy.marksPure) skb.pure = true;
   let n = copy;
   if (!skb.pure) {
     n = sk.profile.mem.scheduleChunk(sk, copy);
     if (n === 0) return WAIT;
   }
-  const ret = skb_zerocopy_iter_stream(sk, skb, msg.iov, n, uarg, hooks.userPage);
+  const ret = skb_zerocopy_iter_stream(sk, skb, msg.iov, n, uarg, userPage);
   if (ret === -EMSGSIZE || ret === -EEXIST) return NEW_SEGMENT;
   return ret;
 }

@@ -6,7 +6,7 @@
 // skb_zerocopy_iter_stream), net/core/sock.c (sock_omalloc, sock_ofree) and
 // net/core/datagram.c (__zerocopy_sg_from_iter, zerocopy_fill_skb_from_iter), 5.15 .. 6.18.
 import { MAX_SKB_FRAGS, PAGE_ALIGN, PAGE_SIZE, SKB_TRUESIZE } from './skb_geometry.ts';
-import type { Page, SkBuff } from './skbuff.ts';
+import { samePage, type Page, type SkBuff } from './skbuff.ts';
 import { sk_mem_charge } from './sk_mem.ts';
 import type { Sock } from './sock.ts';
 
@@ -250,7 +250,7 @@ function zerocopy_fill_skb_from_iter(skb: SkBuff, from: IovIter, length: number,
 /** A page continuing the last frag is merged into it; otherwise it takes a new frag slot. */
 function appendUserPage(skb: SkBuff, page: Page, off: number, size: number): void {
   const last = skb.frags[skb.frags.length - 1];
-  if (last !== undefined && last.page === page && last.off + last.size === off) {
+  if (last !== undefined && samePage(last.page, page) && last.off + last.size === off) {
     last.size += size;
     return;
   }
