@@ -1,5 +1,6 @@
 // The model backend: runs a scenario on the model under one kernel profile and answers with
 // the observation contract. Deterministic: simulated time, no randomness, no I/O.
+import type { Checker, ModelView } from '../../checkers/types.ts';
 import { UsageError } from '../../cli/errors.ts';
 import { Memcg, TcpProto } from '../../model/proto_mem.ts';
 import { resetSkbIds } from '../../model/skbuff.ts';
@@ -23,6 +24,8 @@ export interface ModelRunOptions {
   kernel?: string;
   /** --set key=value overrides of config facts and sysctls. */
   overrides?: Overrides;
+  /** Checkers (src/checkers) run after setup and after every step; they keep their own findings. */
+  checkers?: readonly Checker[];
 }
 
 /** Virtual page numbers of the sendfile() file, far from the user buffers. */
@@ -35,7 +38,7 @@ export function runModel(loaded: LoadedScenario, opts: ModelRunOptions = {}): Ob
   const sc = loaded.scenario;
   const profile = getProfile(opts.kernel ?? sc.kernel ?? '6.18');
   const { cfg, sysctl } = resolveSettings(profile, sc, opts.overrides ?? {});
-  return new ModelRun(loaded, profile, cfg, sysctl).run();
+  return new ModelRun(loaded, profile, cfg, sysctl, opts.checkers ?? []).run();
 }
 
 export function resolveSettings(profile: KernelProfile, sc: Scenario, overrides: Overrides): { cfg: KernelConfig; sysctl: NetSysctls } {
@@ -83,6 +86,7 @@ class ModelRun {
     private readonly profile: KernelProfile,
     private readonly cfg: KernelConfig,
     private readonly sysctl: NetSysctls,
+    private readonly checkers: readonly Checker[] = [],
   ) {
     resetSkbIds();
     const pcpu = profile.mem.perCpuReserve ? sysctl['net.core.mem_pcpu_rsv'] : null;
@@ -102,10 +106,14 @@ class ModelRun {
     const setup = { sender: this.meminfo() };
     const steps: StepObservation[] = [];
     let last: StepObservation = { op: {}, result: {}, ...this.state(), notifications: [] };
+    const view = this.view();
+    for (const c of this.checkers) c.attach?.(view);
+    for (const c of this.checkers) c.afterStep(view, -1, null);
     sc.steps.forEach((step, i) => {
       const obs = this.step(step, i, last);
       steps.push(obs);
       last = obs;
+      for (const c of this.checkers) c.afterStep(view, i, step);
     });
     return {
       scenario: sc.name,
@@ -115,6 +123,17 @@ class ModelRun {
       steps,
       final: this.state(),
       warnings: this.warnings,
+    };
+  }
+
+  /** The read-only view the checkers get of this run. */
+  private view(): ModelView {
+    const run = this;
+    return {
+      profile: this.profile, net: this.net, sk: this.sk, path: this.path,
+      get destroyed() {
+        return run.destroyed;
+      },
     };
   }
 
