@@ -8,6 +8,7 @@
 // the receiver reads), immediate delivery and ACK otherwise, TCP_CORK / MSG_MORE holding back
 // a partial tail skb. Not modelled yet (the TCP-dynamics work): the receiver's advertised
 // window filling up on a fresh connection, delayed ACKs, partial reads.
+import { MAX_SKB_FRAGS, PAGE_SIZE } from '../model/skb_geometry.ts';
 import type { Page, SkBuff } from '../model/skbuff.ts';
 import type { Sock } from '../model/sock.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
@@ -33,9 +34,20 @@ export function loopbackMss(family: 'ipv4' | 'ipv6'): { mss_clamp: number; mss_c
   return { mss_clamp, mss_cache: mss_clamp - 12 };
 }
 
+/** Called when the receiver's skb_try_coalesce(to, from) reaches its WARN_ON_ONCE(delta < len). */
+export type CoalesceObserver = (sk: Sock, from: SkBuff) => void;
+
 export class LoopbackPath implements SendHooks {
   /** The receiver's window has room (false while `start: zero_window` holds it at zero). */
   windowOpen: boolean;
+  /**
+   * The receiver's queue tail as skb_try_coalesce() sees it: its frag count and the end
+   * sequence of the segment it was queued as (until the sender's original of that segment is
+   * ACKed and freed, the tail is a clone). Null when the receiver has read everything.
+   */
+  private rcvTail: { nr_frags: number; end_seq: number } | null = null;
+  /** Receive-side coalescing observers: the checkers' hook (src/checkers/kernel_coalesce.ts). */
+  readonly coalesceObservers: CoalesceObserver[] = [];
   private readonly pages = new Map<number, Page>();
 
   constructor(
@@ -85,8 +97,10 @@ export class LoopbackPath implements SendHooks {
   /** The receiver reads everything: the window opens for good and all data is sent and ACKed. */
   drain(sk: Sock): void {
     this.windowOpen = true;
+    this.rcvTail = null;
     this.transmit(sk, false);
     this.ackAll(sk, true);
+    this.rcvTail = null;
   }
 
   /** tcp_write_xmit(): move skbs to the retransmit queue; loopback delivery copies zerocopy frags. */
@@ -99,10 +113,32 @@ export class LoopbackPath implements SendHooks {
       sk.write_queue.shift();
       sk.rtx_queue.push(skb);
       sk.snd_nxt = skb.end_seq;
+      this.localDeliver(sk, skb);
       if (skb.uarg !== null) skb.uarg.zerocopy = false; // skb_orphan_frags_rx() on delivery
       // 5.x: the retransmit timer is armed and fires later even after the ACK cleared its work
       sk.write_timer_ms = sk.net.now_ms + this.rto_ms;
     }
+  }
+
+  /**
+   * The receiver's tcp_queue_rcv() -> tcp_try_coalesce() -> skb_try_coalesce(tail, skb) (5.17
+   * and 6.18 net/core/skbuff.c). It coalesces only into a tail that is no longer a clone (its
+   * sender original was ACKed and freed: snd_una has passed it) when both fit in
+   * MAX_SKB_FRAGS; the headers are pulled, so `from` has no linear data and the kernel then
+   * checks from->truesize - SKB_TRUESIZE(skb_end_offset(from)) against from->len. Zerocopy
+   * frags arrive copied by skb_orphan_frags_rx() into ceil(len / PAGE_SIZE) pages. The receive
+   * queue's memory itself is not modelled.
+   */
+  private localDeliver(sk: Sock, skb: SkBuff): void {
+    if (skb.len === 0) return; // FIN only: skb_try_coalesce() copies 0 bytes, no check
+    const nr_frags = skb.uarg !== null ? Math.ceil(skb.len / PAGE_SIZE) : skb.nr_frags;
+    const tail = this.rcvTail;
+    if (tail !== null && sk.snd_una >= tail.end_seq && tail.nr_frags + nr_frags <= MAX_SKB_FRAGS) {
+      for (const observe of this.coalesceObservers) observe(sk, skb);
+      tail.nr_frags += nr_frags; // `to` stays the same skb: its clone state is its own
+      return;
+    }
+    this.rcvTail = { nr_frags, end_seq: skb.end_seq };
   }
 
   /**
