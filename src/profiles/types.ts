@@ -98,6 +98,11 @@ export interface KernelProfile {
   readonly splicePagesPerCall: number;
   /** sk_stream_kill_queues() also WARNs on sk_forward_alloc after the final reclaim (5.x; gone by 6.18). */
   readonly killQueuesWarnsFwd: boolean;
+  /**
+   * tcp_write_xmit() calls tcp_grow_skb() before its window test (6.10+, 8ee602c63520): the send
+   * head takes payload from the next skb with skb_shift() (never from or into a zerocopy skb).
+   */
+  readonly growSkb: boolean;
   /** tcp_sendmsg_locked()'s wait_for_space frees an empty tail skb (6.x); 5.x only on do_error. */
   readonly removeEmptySkbOnWait: boolean;
 }
