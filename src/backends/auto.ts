@@ -22,5 +22,10 @@ export async function autoKernel(): Promise<AutoChoice> {
   if (wmemMax !== null) overrides['net.core.wmem_max'] = String(wmemMax);
   const tcpMem = info.sysctl['net.ipv4.tcp_mem'];
   if (tcpMem !== null) overrides['net.ipv4.tcp_mem'] = tcpMem.join(',');
+  // A new network namespace starts with init_net's tcp_rmem/tcp_wmem (tcp_sk_init copies them).
+  for (const key of ['net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem'] as const) {
+    const v = info.sysctl[key];
+    if (v !== null) overrides[key] = v.join(',');
+  }
   return { kernel, overrides, reason: `release ${info.release}, MAX_TCP_HEADER ${info.max_tcp_header ?? 'unknown'}` };
 }

@@ -18,7 +18,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   }
   if (opts.kernel === 'auto') {
     const auto = await autoKernel();
-    return runModel(loaded, { kernel: auto.kernel, overrides: { ...auto.overrides, ...opts.overrides } });
+    return runModel(loaded, { kernel: auto.kernel, machine: auto.overrides, overrides: opts.overrides });
   }
   return runModel(loaded, { kernel: opts.kernel, overrides: opts.overrides });
 }

@@ -29,6 +29,10 @@ const SYSCTLS_5X: NetSysctls = {
 const SYSCTLS_618: NetSysctls = {
   ...SYSCTLS_5X,
   'net.core.optmem_max': 131072, // 4944566706b2 (6.8): 128 KiB, per netns
+  // net/core/sock.c: sysctl_wmem_max = 4 << 20 in 6.18 (the reference's 212992 is the 5.x
+  // SK_WMEM_MAX default; the source wins), and tcp_init() sets tcp_rmem[2] = min(32 MiB, limit).
+  'net.core.wmem_max': 4 << 20,
+  'net.ipv4.tcp_rmem': [4096, 131072, 32 << 20],
   'net.core.mem_pcpu_rsv': 256, // SK_MEMORY_PCPU_RESERVE, also the sysctl's minimum
 };
 

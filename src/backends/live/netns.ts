@@ -2,7 +2,7 @@
 // the path's metrics pinned on the namespace's local routes, and setns() of the calling
 // (main) thread into it and back. Only the main thread moves: koffi calls and synchronous
 // fs calls both run on it, so sockets and /proc/sys/net writes land in the namespace.
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { EnvironmentError } from '../../cli/errors.ts';
 import { CLONE_NEWNET, setns } from './libc.ts';
@@ -110,7 +110,7 @@ export function formatSysctl(value: number | number[]): string {
 }
 
 /**
- * Applies scenario sysctls. Ones that exist inside the namespace are per-netns and written
+ * Applies scenario sysctls. Ones that exist and are writable inside the namespace are per-netns and written
  * there; the others are global on this kernel and are written on the host with the old value
  * journaled (and restored at the end of the run).
  */
@@ -120,7 +120,9 @@ export function applySysctls(ns: NetNs, sysctls: Record<string, number | number[
   for (const [name, value] of Object.entries(sysctls)) {
     if (value === undefined) continue;
     const path = sysctlPath(name);
-    if (existsSync(path)) writeSysctl(path, name, formatSysctl(value));
+    // A child namespace shows some global sysctls read-only (net.core.wmem_max, rmem_max and the
+    // ones after them in netns_core_table): those are written on the host.
+    if (existsSync(path) && (statSync(path).mode & 0o222) !== 0) writeSysctl(path, name, formatSysctl(value));
     else global.push(name);
   }
   if (global.length > 0) {

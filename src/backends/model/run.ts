@@ -22,8 +22,10 @@ import { applyOverrides, type Overrides } from './overrides.ts';
 export interface ModelRunOptions {
   /** Profile name; overrides the scenario's `kernel:`. Default 6.18. */
   kernel?: string;
-  /** --set key=value overrides of config facts and sysctls. */
+  /** --set key=value overrides of config facts and sysctls (win over the scenario). */
   overrides?: Overrides;
+  /** Machine facts (--kernel auto): replace the profile's defaults; the scenario's own values win over them. */
+  machine?: Overrides;
   /** Checkers (src/checkers) run after setup and after every step; they keep their own findings. */
   checkers?: readonly Checker[];
 }
@@ -37,13 +39,17 @@ const errnoName = (e: number) => ERRNO_NAMES[e] ?? `errno ${e}`;
 export function runModel(loaded: LoadedScenario, opts: ModelRunOptions = {}): Observation {
   const sc = loaded.scenario;
   const profile = getProfile(opts.kernel ?? sc.kernel ?? '6.18');
-  const { cfg, sysctl } = resolveSettings(profile, sc, opts.overrides ?? {});
+  const { cfg, sysctl } = resolveSettings(profile, sc, opts.overrides ?? {}, opts.machine ?? {});
   return new ModelRun(loaded, profile, cfg, sysctl, opts.checkers ?? []).run();
 }
 
-export function resolveSettings(profile: KernelProfile, sc: Scenario, overrides: Overrides): { cfg: KernelConfig; sysctl: NetSysctls } {
-  const sysctl: NetSysctls = { ...profile.sysctlDefaults, ...(sc.sysctl as Partial<NetSysctls>) };
-  const cfgOverrides: Partial<KernelConfig> = { ...sc.config };
+/** Settings in increasing precedence: profile defaults, machine facts, the scenario, --set. */
+export function resolveSettings(profile: KernelProfile, sc: Scenario, overrides: Overrides, machine: Overrides = {}): { cfg: KernelConfig; sysctl: NetSysctls } {
+  const sysctl: NetSysctls = { ...profile.sysctlDefaults };
+  const cfgOverrides: Partial<KernelConfig> = {};
+  applyOverrides(machine, cfgOverrides, sysctl);
+  Object.assign(sysctl, sc.sysctl);
+  Object.assign(cfgOverrides, sc.config);
   applyOverrides(overrides, cfgOverrides, sysctl);
   return { cfg: resolveConfig(profile, cfgOverrides), sysctl };
 }
