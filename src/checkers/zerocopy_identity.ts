@@ -1,0 +1,103 @@
+// Accounting identities of MSG_ZEROCOPY (ref. §2.5, §4.2-§4.4; net/core/skbuff.c
+// msg_zerocopy_alloc/realloc, __msg_zerocopy_callback, net/core/sock.c sock_omalloc/sock_ofree):
+// - sk_omem_alloc = N x (live ubuf_infos + notifications not yet read), N = truesize of the
+//   notification skb alloc_skb(0) (768 on 5.x, 960 on 6.18, typical config);
+// - a live ubuf_info's refcnt = the skbs carrying it (the sendmsg call's own reference is gone
+//   once the call returns);
+// - the error queue's id ranges are well formed (lo <= hi < sk_zckey), ordered and disjoint, and
+//   a new range starts after every range seen before (the model completes in sequence order;
+//   out-of-order completions need retransmits, which it does not model);
+// - sk_zckey = the number of successful MSG_ZEROCOPY sendmsg calls (failed ones give their id back).
+// Ids are compared without 2^32 wrap-around: no fuzzed run issues 4 billion ids.
+import { SKB_TRUESIZE } from '../model/skb_geometry.ts';
+import type { UbufInfo } from '../model/zerocopy.ts';
+import type { Step } from '../scenario/schema.ts';
+import { BaseChecker } from './base.ts';
+import type { ModelView } from './types.ts';
+
+export class ZerocopyIdentityChecker extends BaseChecker {
+  readonly name = 'identity: optmem, ubuf_info references, notification ids, sk_zckey';
+  /** Highest id of any notification seen on the error queue so far; -1 = none. */
+  private maxHiSeen = -1;
+  /** The lo of every notification on the queue at the previous step (still the same entry). */
+  private prevLos = new Set<number>();
+
+  protected check(view: ModelView, _index: number, _step: Step | null): void {
+    const live = this.liveUargs(view);
+    this.optmem(view, live.size);
+    this.refs(live);
+    this.notifications(view);
+    this.zckey(view);
+  }
+
+  /** Every ubuf_info attached to a queued skb, with how many skbs carry it. */
+  private liveUargs(view: ModelView): Map<UbufInfo, number> {
+    const live = new Map<UbufInfo, number>();
+    const count = (u: UbufInfo | null) => u !== null && live.set(u, (live.get(u) ?? 0) + 1);
+    for (const skb of view.sk.rtx_queue) count(skb.uarg);
+    for (const skb of view.sk.write_queue) count(skb.uarg);
+    return live;
+  }
+
+  private optmem(view: ModelView, liveUargs: number): void {
+    const sk = view.sk;
+    const n = SKB_TRUESIZE(view.profile.head.endOffset(0, view.net.cfg));
+    const unread = sk.error_queue.length;
+    const want = n * (liveUargs + unread);
+    if (sk.sk_omem_alloc === want) return;
+    this.report({
+      rule: 'identity.optmem', kernel: false,
+      check: 'sk_omem_alloc = N x (live ubuf_infos + unread notifications), N = truesize of alloc_skb(0)',
+      message: `sk_omem_alloc ${sk.sk_omem_alloc}, but ${liveUargs} live ubuf_info(s) + ${unread} unread notification(s) at N = ${n} make ${want}`,
+      values: { optmem: sk.sk_omem_alloc, N: n, live_ubuf_infos: liveUargs, unread_notifications: unread },
+    });
+  }
+
+  private refs(live: Map<UbufInfo, number>): void {
+    for (const [u, skbs] of live) {
+      if (u.refcnt === skbs) continue;
+      this.report({
+        rule: 'identity.ubuf_refcnt', kernel: false,
+        check: "ubuf_info refcnt = skbs carrying it (once the sendmsg call's reference is dropped)",
+        message: `ubuf_info id ${u.id} (len ${u.len}) has refcnt ${u.refcnt} but ${skbs} queued skb(s) carry it`,
+        values: { id: u.id, refcnt: u.refcnt, skbs },
+      });
+      return;
+    }
+  }
+
+  private notifications(view: ModelView): void {
+    const sk = view.sk;
+    let prevHi = -1;
+    const los = new Set<number>();
+    for (const e of sk.error_queue) {
+      const isNew = !this.prevLos.has(e.lo);
+      const ok = e.lo <= e.hi && e.hi < sk.sk_zckey && e.lo > prevHi && (!isNew || e.lo > this.maxHiSeen);
+      if (!ok) {
+        this.report({
+          rule: 'identity.notification_ranges', kernel: false,
+          check: 'notification ranges: lo <= hi < sk_zckey, ordered, disjoint, each new one after all earlier ones',
+          message: `error queue entry [${e.lo}..${e.hi}] after [..${prevHi}] (highest id notified before: ${this.maxHiSeen}, sk_zckey ${sk.sk_zckey})`,
+          values: { lo: e.lo, hi: e.hi, previous_hi: prevHi, max_hi_seen: this.maxHiSeen, sk_zckey: sk.sk_zckey },
+        });
+        break;
+      }
+      prevHi = e.hi;
+      los.add(e.lo);
+    }
+    for (const e of sk.error_queue) this.maxHiSeen = Math.max(this.maxHiSeen, e.hi);
+    this.prevLos = los;
+  }
+
+  private zckey(view: ModelView): void {
+    const sk = view.sk;
+    const calls = sk.ledger.zc_calls >>> 0;
+    if (sk.sk_zckey === calls) return;
+    this.report({
+      rule: 'identity.sk_zckey', kernel: false,
+      check: 'sk_zckey = successful MSG_ZEROCOPY sendmsg calls',
+      message: `sk_zckey ${sk.sk_zckey} after ${calls} successful MSG_ZEROCOPY call(s)`,
+      values: { sk_zckey: sk.sk_zckey, zc_calls: calls },
+    });
+  }
+}
