@@ -66,6 +66,25 @@ export class Sock {
   snd_una = 0;
   snd_nxt = 0;
   mss_cache: number;
+  /** tcp_sock send-side window and segmentation state, driven by src/tcp (tcp_output.c, tcp_input.c). */
+  /** snd_wnd: the peer's last advertised window (scaled), tcp_ack_update_window(). */
+  snd_wnd = 0;
+  /** max_window: the largest window the peer ever offered; bounds mss_cache (tcp_bound_to_half_wnd). */
+  max_window = 0;
+  /** rx_opt.snd_wscale: the peer's window scale. */
+  snd_wscale = 0;
+  /** rx_opt.mss_clamp: the MSS negotiated at connection setup (tcp_sync_mss caps mss_cache with it). */
+  mss_clamp = 536;
+  /** snd_cwnd (packets); the route's `cwnd lock` pins it. */
+  snd_cwnd = 10;
+  /** gso_segs: cached by tcp_xmit_size_goal(). */
+  gso_segs = 0;
+  /** pushed_seq: write_seq at the last tcp_mark_push() (forced_push()). */
+  pushed_seq = 0;
+  /** snd_sml: end_seq of the last small segment sent (tcp_minshall_update). */
+  snd_sml = 0;
+  /** packets_out: segments in the retransmit queue (sum of tcp_skb_pcount). */
+  packets_out = 0;
   pfrag: PageFrag = { page: null, offset: 0, size: 0 };
 
   /** This socket's pages in tcp_memory_allocated (= its memcg charge): scheduled - reclaimed. */
