@@ -1,30 +1,38 @@
-// The loopback path and its peer, as far as the send-side accounting sees them.
-// On loopback a transmitted skb is delivered within the sending call (loopback_xmit ->
-// netif_rx), the receiver's skb_orphan_frags_rx() copies zerocopy frags (so completions carry
-// SO_EE_CODE_ZEROCOPY_COPIED), and the receiver's ACK is processed at release_sock(), freeing
-// the skb in tcp_clean_rtx_queue() before the call returns.
+// The loopback path: the sender's transmit engine (src/tcp/tcp_output.ts), a receiving peer
+// (src/tcp/tcp_input.ts, src/tcp/tcp.ts) and simulated time between them.
 //
-// Modelled here: the zero window (`start: zero_window`: nothing leaves the write queue until
-// the receiver reads), immediate delivery and ACK otherwise, TCP_CORK / MSG_MORE holding back
-// a partial tail skb. Not modelled yet (the TCP-dynamics work): the receiver's advertised
-// window filling up on a fresh connection, delayed ACKs, partial reads.
-import { MAX_SKB_FRAGS, PAGE_SIZE } from '../model/skb_geometry.ts';
+// On loopback a transmitted clone is delivered within the sending call (loopback_xmit ->
+// netif_rx, processed when the sender's bottom halves run again): the receiver queues it
+// (skb_orphan_frags_rx() copies zerocopy frags first, so completions carry
+// SO_EE_CODE_ZEROCOPY_COPIED), updates its window and ACKs now or arms its delayed-ACK timer.
+// An ACK that reaches the sender while the socket is owned by the sending task waits in the
+// socket backlog until release_sock() (__release_sock -> tcp_v4_do_rcv -> tcp_ack); otherwise
+// it is processed at once. ACK processing frees skbs (tcp_clean_rtx_queue) and sends more
+// (tcp_data_snd_check). Timers run only when simulated time advances (`sleep`, the
+// zero-window filler's wait for SIOCOUTQ 0).
+import { PAGE_SIZE } from '../model/skb_geometry.ts';
 import type { Page, SkBuff } from '../model/skbuff.ts';
 import type { Sock } from '../model/sock.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
-import type { SendHooks } from '../model/tcp_sendmsg.ts';
-import { tcp_wmem_free_skb } from '../model/tcp_skb.ts';
+import { tcp_sendmsg_locked, type SendHooks } from '../model/tcp_sendmsg.ts';
+import { IovIter } from '../model/zerocopy.ts';
+import { tcp_cleanup_rbuf, tcp_recvmsg, tcp_sock_set_quickack, tcp_connect_loopback, type RcvOptions } from '../tcp/tcp.ts';
+import { RcvSock, segmentOf, tcp_ack, tcp_delack_timer, tcp_rcv_data, type Ack } from '../tcp/tcp_input.ts';
+import {
+  forced_push, sk_gso_max_size, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, tcp_mark_push, tcp_nagle_test, tcp_sync_mss, tcp_write_xmit,
+  tcp_xmit_size_goal, tp_nonagle, type Wire,
+} from '../tcp/tcp_output.ts';
 
 export const LOOPBACK_MTU = 65536;
-/** TCP_DELACK_MIN (HZ/25): the receiver's delayed-ACK timer in pingpong mode. */
-const DELACK_MIN_MS = 40;
 /** GSO_LEGACY_MAX_SIZE: loopback's gso_max_size (ip -d link show lo). */
 export const LOOPBACK_GSO_MAX_SIZE = 65536;
+/** The zero-window filler's file: its pages live far from user buffers (page identity). */
+const FILLER_FILE_BASE = 2 ** 46;
 
 /**
  * The MSS a loopback connection settles on: MTU minus IP and TCP headers, clamped by the
  * advertised MSS (ipv4_default_advmss / ip6_default_advmss caps), minus the 12 bytes of the
- * timestamp option.
+ * timestamp option. mss_cache is further bounded by half of max_window (tcp_sync_mss).
  */
 export function loopbackMss(family: 'ipv4' | 'ipv6'): { mss_clamp: number; mss_cache: number } {
   const ipHdr = family === 'ipv4' ? 20 : 40;
@@ -37,25 +45,31 @@ export function loopbackMss(family: 'ipv4' | 'ipv6'): { mss_clamp: number; mss_c
 /** Called when the receiver's skb_try_coalesce(to, from) reaches its WARN_ON_ONCE(delta < len). */
 export type CoalesceObserver = (sk: Sock, from: SkBuff) => void;
 
-export class LoopbackPath implements SendHooks {
-  /** The receiver's window has room (false while `start: zero_window` holds it at zero). */
-  windowOpen: boolean;
-  /**
-   * The receiver's queue tail as skb_try_coalesce() sees it: its frag count and the end
-   * sequence of the segment it was queued as (until the sender's original of that segment is
-   * ACKed and freed, the tail is a clone). Null when the receiver has read everything.
-   */
-  private rcvTail: { nr_frags: number; end_seq: number } | null = null;
+export interface LoopbackOptions {
+  family: 'ipv4' | 'ipv6';
+  /** connection.receiver.rcvbuf: SO_RCVBUF on the listener (locks the receive buffer). */
+  rcvbuf?: number;
+  /** The route's locked cwnd (or initcwnd). */
+  cwnd: number;
+}
+
+export class LoopbackPath implements SendHooks, Wire {
   /** Receive-side coalescing observers: the checkers' hook (src/checkers/kernel_coalesce.ts). */
   readonly coalesceObservers: CoalesceObserver[] = [];
+  readonly pcount = new Map<SkBuff, number>();
+  /** The peer, once connected. */
+  rcv: RcvSock | null = null;
   private readonly pages = new Map<number, Page>();
+  /** The sender is inside a system call (lock_sock): ACKs wait in the backlog. */
+  private owned = false;
+  private readonly backlog: Ack[] = [];
+  private processing = false;
+  private mtuMss = 536;
 
   constructor(
-    start: 'fresh' | 'zero_window',
+    private readonly start: 'fresh' | 'zero_window',
     private readonly rto_ms: number,
-  ) {
-    this.windowOpen = start === 'fresh';
-  }
+  ) {}
 
   userPage = (pn: number): Page => {
     let p = this.pages.get(pn);
@@ -66,110 +80,216 @@ export class LoopbackPath implements SendHooks {
     return p;
   };
 
+  private gsoMax(sk: Sock): number {
+    return sk_gso_max_size(sk, LOOPBACK_GSO_MAX_SIZE);
+  }
+
   /**
-   * tcp_send_mss() -> tcp_xmit_size_goal(): the sk_gso_max_size bound (gso_max_size minus
-   * MAX_TCP_HEADER + 1) is below one loopback MSS, so gso_segs is 0 and the goal is one MSS.
+   * The three-way handshake (tcp_connect_loopback), then for `start: zero_window` the live
+   * backend's filler: wait for SIOCOUTQ 0, sendfile() exactly snd_wnd bytes, until the offered
+   * window is 0. Every filler skb is ACKed and freed; the accounting it leaves (on 6.x none:
+   * reclaim on every uncharge) is then reclaimed and the ledger restarts, as the live run's
+   * observation starts after the fill.
    */
+  connect(sk: Sock, opts: LoopbackOptions, sysctl: { rmem: [number, number, number]; rmemMax: number }): void {
+    const { mss_clamp, mss_cache } = loopbackMss(opts.family);
+    this.mtuMss = mss_cache;
+    const ro: RcvOptions = { rcvbuf: opts.rcvbuf, rmem: sysctl.rmem, rmemMax: sysctl.rmemMax, advmss: mss_cache };
+    this.rcv = tcp_connect_loopback(sk, ro, mss_clamp);
+    sk.snd_cwnd = opts.cwnd;
+    tcp_sync_mss(sk, this.mtuMss);
+    if (this.start === 'zero_window') this.fillWindow(sk, sysctl.rmem[2]);
+  }
+
+  private fillWindow(sk: Sock, rmem2: number): void {
+    const cork = sk.cork;
+    sk.cork = false;
+    let off = 0;
+    for (let round = 0; round < 10000; round++) {
+      this.waitOutqEmpty(sk);
+      const wnd = sk.snd_wnd;
+      if (wnd === 0) break;
+      off = this.sendfile(sk, off, wnd);
+    }
+    sk.cork = cork;
+    void rmem2;
+    sk_mem_reclaim(sk);
+    for (const k of Object.keys(sk.ledger) as (keyof typeof sk.ledger)[]) sk.ledger[k] = 0;
+  }
+
+  /** The filler's wait: let simulated time run until everything sent is ACKed (delayed ACKs fire). */
+  private waitOutqEmpty(sk: Sock): void {
+    for (let n = 0; n < 1000 && sk.write_seq !== sk.snd_una; n++) {
+      const r = this.rcv!;
+      if (r.delackDueMs === null) break;
+      this.advance(sk, Math.max(0, r.delackDueMs - sk.net.now_ms));
+    }
+  }
+
+  /** sendfile() of `len` bytes at file offset `off`: pipe-sized MSG_SPLICE_PAGES calls, MSG_MORE while more follows (fs/splice.c). */
+  private sendfile(sk: Sock, off: number, len: number): number {
+    const perCall = sk.profile.splicePagesPerCall * PAGE_SIZE;
+    let left = len;
+    while (left > 0) {
+      const batch = Math.min(left, Math.floor(off / PAGE_SIZE) * PAGE_SIZE + perCall - off);
+      const iov = new IovIter([{ addr: FILLER_FILE_BASE + off, len: batch }]);
+      const ret = tcp_sendmsg_locked(sk, { iov, zerocopy: false, splice: true, more: left > batch, eor: false, dontwait: false }, this);
+      this.release(sk);
+      if (ret <= 0) throw new Error(`zero-window filler: sendfile made no progress (${ret})`);
+      off += ret;
+      left -= ret;
+    }
+    return off;
+  }
+
+  // ---- SendHooks ----
+
+  /** tcp_send_mss(): lock_sock() was taken; size_goal from tcp_xmit_size_goal() with the cached gso_segs. */
   sizeGoal(sk: Sock): number {
-    const mss = sk.mss_cache;
-    const bound = LOOPBACK_GSO_MAX_SIZE - (sk.net.cfg.max_tcp_header + 1);
-    return Math.max(Math.floor(bound / mss) * mss, mss);
+    this.owned = true;
+    return tcp_xmit_size_goal(sk, sk.mss_cache, this.gsoMax(sk));
   }
 
-  /** An skb reached size_goal inside the call: nothing the accounting sees changes (yet). */
-  skbFull(_sk: Sock, _skb: SkBuff): void {}
+  /** An skb reached size_goal inside the call: forced_push() -> __tcp_push_pending_frames(PUSH), or tcp_push_one() for the send head. */
+  skbFull(sk: Sock, skb: SkBuff): void {
+    if (forced_push(sk)) {
+      tcp_mark_push(sk, skb);
+      this.pushPending(sk, TCP_NAGLE_PUSH, false);
+    } else if (sk.write_queue[0] === skb) this.pushPending(sk, TCP_NAGLE_PUSH, true);
+  }
 
-  /** tcp_push(): with an open window, everything but a corked partial tail goes out and is ACKed. */
+  /**
+   * tcp_push(): PSH on the tail unless MSG_MORE (or forced), MSG_MORE corks this push.
+   * tcp_should_autocork() never holds on loopback: the transmitted clones are orphaned by
+   * loopback_xmit(), so sk_wmem_alloc never exceeds the tail's truesize.
+   */
   push(sk: Sock, more: boolean): void {
-    if (!this.windowOpen) return;
-    const holdTail = sk.cork || more;
-    this.transmit(sk, holdTail);
-    this.ackAll(sk);
+    const tail = sk.write_queue[sk.write_queue.length - 1];
+    if (tail === undefined) return;
+    if (!more || forced_push(sk)) tcp_mark_push(sk, tail);
+    this.pushPending(sk, more ? TCP_NAGLE_CORK : tp_nonagle(sk), false);
   }
 
+  /** sk_stream_wait_memory() of a blocking call: the lock is dropped, the backlog runs, timers may fire. */
   waitForSpace(sk: Sock): boolean {
-    if (!this.windowOpen) return false;
     const before = sk.sk_wmem_queued;
-    this.push(sk, false);
+    this.release(sk);
+    // still no room: sleep until the receiver's delayed ACK frees something (simulated time)
+    const r = this.rcv;
+    if (sk.sk_wmem_queued >= before && r !== null && r.delackDueMs !== null) this.advance(sk, Math.max(0, r.delackDueMs - sk.net.now_ms));
+    this.owned = true;
     return sk.sk_wmem_queued < before;
   }
 
-  /** The receiver reads everything: the window opens for good and all data is sent and ACKed. */
+  /** release_sock(): process the ACKs that waited in the backlog (they may send more, whose ACKs follow). */
+  release(sk: Sock): void {
+    this.owned = false;
+    this.runBacklog(sk);
+  }
+
+  /** __tcp_push_pending_frames() / tcp_push_one(). */
+  private pushPending(sk: Sock, nonagle: number, pushOne: boolean): void {
+    if (sk.state === 'CLOSE') return;
+    tcp_write_xmit(sk, sk.mss_cache, nonagle, pushOne, this, this.gsoMax(sk));
+  }
+
+  // ---- Wire: delivery to the receiver ----
+
+  transmit(sk: Sock, skb: SkBuff): void {
+    const r = this.rcv!;
+    const seg = segmentOf(skb, sk.mss_cache, this.pcount.get(skb) ?? 1, PAGE_SIZE);
+    if (skb.uarg !== null) skb.uarg.zerocopy = false; // skb_orphan_frags_rx() on delivery
+    // 5.x: the retransmit timer is armed and fires later even after the ACK cleared its work
+    sk.write_timer_ms = sk.net.now_ms + this.rto_ms;
+    r.senderUna = sk.snd_una;
+    const onCoalesce = this.coalesceObservers.length > 0 ? () => this.coalesceObservers.forEach((o) => o(sk, skb)) : null;
+    const ack = tcp_rcv_data(r, seg, sk.net.now_ms, this.rmem2(sk), onCoalesce);
+    if (ack !== null) this.ackArrives(sk, ack);
+  }
+
+  private rmem2(sk: Sock): number {
+    return sk.net.sysctl['net.ipv4.tcp_rmem'][2];
+  }
+
+  /** An ACK reaches the sender: the backlog while owned, else tcp_v4_do_rcv() at once. */
+  private ackArrives(sk: Sock, ack: Ack): void {
+    this.backlog.push(ack);
+    if (!this.owned) this.runBacklog(sk);
+  }
+
+  private runBacklog(sk: Sock): void {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (this.backlog.length > 0) {
+        const a = this.backlog.shift()!;
+        tcp_ack(sk, a, this, () => tcp_sync_mss(sk, this.mtuMss));
+        if (this.rcv !== null) this.rcv.senderUna = sk.snd_una;
+        // tcp_data_snd_check() -> tcp_push_pending_frames() with tp->nonagle
+        this.pushPending(sk, tp_nonagle(sk), false);
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  // ---- the receiver's reads ----
+
+  /**
+   * `recv {bytes}` as the live backend does it: TCP_QUICKACK on the receiver (leaves pingpong,
+   * sends a scheduled ACK through tcp_cleanup_rbuf), then one read of up to `bytes`
+   * (tcp_recvmsg -> tcp_cleanup_rbuf). Returns the bytes read.
+   */
+  recv(sk: Sock, bytes: number): number {
+    const r = this.rcv!;
+    r.senderUna = sk.snd_una;
+    const q = tcp_sock_set_quickack(r);
+    if (q !== null) this.ackArrives(sk, q);
+    const n = tcp_recvmsg(r, bytes);
+    const a = tcp_cleanup_rbuf(r, n);
+    if (a !== null) this.ackArrives(sk, a);
+    return n;
+  }
+
+  /** `drain`: the receiver reads until everything the sender queued (and its FIN) is ACKed. */
   drain(sk: Sock): void {
-    this.windowOpen = true;
-    this.rcvTail = null;
-    this.transmit(sk, false);
-    this.ackAll(sk, true);
-    this.rcvTail = null;
-  }
-
-  /** tcp_write_xmit(): move skbs to the retransmit queue; loopback delivery copies zerocopy frags. */
-  private transmit(sk: Sock, holdTail: boolean): void {
-    const mss = sk.mss_cache;
-    while (sk.write_queue.length > 0) {
-      const skb = sk.write_queue[0];
-      const isTail = sk.write_queue.length === 1;
-      if (holdTail && isTail && skb.len < mss) break;
-      sk.write_queue.shift();
-      sk.rtx_queue.push(skb);
-      sk.snd_nxt = skb.end_seq;
-      this.localDeliver(sk, skb);
-      if (skb.uarg !== null) skb.uarg.zerocopy = false; // skb_orphan_frags_rx() on delivery
-      // 5.x: the retransmit timer is armed and fires later even after the ACK cleared its work
-      sk.write_timer_ms = sk.net.now_ms + this.rto_ms;
+    for (let i = 0; i < 100000; i++) {
+      this.recv(sk, 1 << 30);
+      if (sk.snd_una === sk.write_seq && sk.queuesEmpty()) return;
+      const r = this.rcv!;
+      if (r.rcv_nxt === r.copied_seq || r.finReceived) {
+        // nothing left to read: let the delayed ACK (or a window probe's answer) arrive
+        if (r.delackDueMs !== null) this.advance(sk, Math.max(0, r.delackDueMs - sk.net.now_ms));
+        else {
+          // tcp_probe_timer -> tcp_write_wakeup(): the peer answers with its current window
+          const a = { ack: r.rcv_nxt, win: Math.max(0, r.rcv_wup + r.rcv_wnd - r.rcv_nxt) };
+          this.ackArrives(sk, a);
+          if (r.rcv_nxt === r.copied_seq && sk.write_queue.length > 0 && sk.snd_wnd === 0) return;
+        }
+      }
     }
   }
-
-  /**
-   * The receiver's tcp_queue_rcv() -> tcp_try_coalesce() -> skb_try_coalesce(tail, skb) (5.17
-   * and 6.18 net/core/skbuff.c). It coalesces only into a tail that is no longer a clone (its
-   * sender original was ACKed and freed: snd_una has passed it) when both fit in
-   * MAX_SKB_FRAGS; the headers are pulled, so `from` has no linear data and the kernel then
-   * checks from->truesize - SKB_TRUESIZE(skb_end_offset(from)) against from->len. Zerocopy
-   * frags arrive copied by skb_orphan_frags_rx() into ceil(len / PAGE_SIZE) pages. The receive
-   * queue's memory itself is not modelled.
-   */
-  private localDeliver(sk: Sock, skb: SkBuff): void {
-    if (skb.len === 0) return; // FIN only: skb_try_coalesce() copies 0 bytes, no check
-    const nr_frags = skb.uarg !== null ? Math.ceil(skb.len / PAGE_SIZE) : skb.nr_frags;
-    const tail = this.rcvTail;
-    if (tail !== null && sk.snd_una >= tail.end_seq && tail.nr_frags + nr_frags <= MAX_SKB_FRAGS) {
-      for (const observe of this.coalesceObservers) observe(sk, skb);
-      tail.nr_frags += nr_frags; // `to` stays the same skb: its clone state is its own
-      return;
-    }
-    this.rcvTail = { nr_frags, end_seq: skb.end_seq };
-  }
-
-  /**
-   * tcp_clean_rtx_queue(): the receiver ACKs everything delivered at once, except a FIN: the
-   * receiver's tcp_fin() enters pingpong mode, so that ACK waits for its delayed-ACK timer.
-   */
-  private ackAll(sk: Sock, includingFin = false): void {
-    const q = sk.rtx_queue;
-    const last = q[q.length - 1];
-    const holdFin = !includingFin && last !== undefined && last.fin;
-    if (holdFin && this.finAckDueMs === null) this.finAckDueMs = sk.net.now_ms + DELACK_MIN_MS;
-    for (const skb of q.splice(0, holdFin ? q.length - 1 : q.length)) tcp_wmem_free_skb(sk, skb);
-    sk.snd_una = holdFin ? q[0].seq : sk.snd_nxt;
-    if (!holdFin) this.finAckDueMs = null;
-  }
-
-  /** When the delayed ACK of a FIN arrives (simulated ms), or null. */
-  finAckDueMs: number | null = null;
 
   /** True once the FIN is acknowledged: an orphan then goes away (tcp_time_wait). */
   finAcked(sk: Sock): boolean {
     return sk.write_seq === sk.snd_una && sk.queuesEmpty();
   }
 
-  /** Let simulated time pass; 5.x reclaims fwd from tcp_write_timer_handler(). */
+  /** Let simulated time pass: the receiver's delayed ACK; 5.x reclaims fwd from tcp_write_timer_handler(). */
   advance(sk: Sock, ms: number): void {
-    sk.net.now_ms += ms;
-    if (this.finAckDueMs !== null && sk.net.now_ms >= this.finAckDueMs) this.ackAll(sk, true);
+    const end = sk.net.now_ms + ms;
+    const r = this.rcv;
+    if (r !== null && r.delackDueMs !== null && r.delackDueMs <= end) {
+      sk.net.now_ms = Math.max(sk.net.now_ms, r.delackDueMs);
+      const a = tcp_delack_timer(r);
+      if (a !== null) this.ackArrives(sk, a);
+    }
+    sk.net.now_ms = end;
     if (sk.write_timer_ms !== null && sk.net.now_ms >= sk.write_timer_ms) {
       sk.write_timer_ms = null;
       if (sk.profile.mem.timerReclaim) sk_mem_reclaim(sk);
     }
   }
 }
+
+void tcp_nagle_test;

@@ -148,7 +148,19 @@ class ModelRun {
     const sc = this.loaded.scenario;
     const { mss_clamp, mss_cache } = loopbackMss(sc.connection.family);
     this.sk.mss_cache = mss_cache;
-    if (this.sk.sndbuf_locked) return;
+    if (!this.sk.sndbuf_locked) this.sndbufExpand(mss_clamp, mss_cache);
+    const route = sc.connection.route;
+    this.path.connect(
+      this.sk,
+      { family: sc.connection.family, rcvbuf: sc.connection.receiver?.rcvbuf, cwnd: route.cwnd_lock ?? route.initcwnd ?? 10 },
+      // net.core.rmem_max is no scenario sysctl; its default equals wmem_max's in every profile
+      { rmem: this.sysctl['net.ipv4.tcp_rmem'], rmemMax: this.sysctl['net.core.wmem_max'] },
+    );
+  }
+
+  /** tcp_sndbuf_expand() */
+  private sndbufExpand(mss_clamp: number, mss_cache: number): void {
+    const sc = this.loaded.scenario;
     const perMss = roundupPowOfTwo(Math.max(mss_clamp, mss_cache) + this.cfg.max_tcp_header + SKB_DATA_ALIGN(SIZEOF_SKB_SHARED_INFO)) + SKB_DATA_ALIGN(SIZEOF_SK_BUFF);
     const cwnd = sc.connection.route.cwnd_lock ?? sc.connection.route.initcwnd ?? 10;
     const nrSegs = Math.max(10, cwnd, 3 + 1);
@@ -203,7 +215,7 @@ class ModelRun {
       this.path.advance(this.sk, step.sleep.ms);
       if (this.closed && this.path.finAcked(this.sk)) this.destroy(i);
     }
-    else if ('recv' in step) throw this.notModelled(i, 'recv (a receiver reading part of the data) belongs to the TCP-dynamics work');
+    else if ('recv' in step) result = { ret: this.path.recv(this.sk, step.recv.bytes) };
     return { op, result, ...this.state(), notifications };
   }
 
@@ -227,6 +239,7 @@ class ModelRun {
       { iov, zerocopy: args.zerocopy ?? false, more: flags.includes('MSG_MORE'), eor: flags.includes('MSG_EOR'), dontwait: !args.blocking || flags.includes('MSG_DONTWAIT') },
       this.path,
     );
+    this.path.release(this.sk); // release_sock(): ACKs that waited in the backlog
     if (ret < 0 && args.zerocopy && this.sk.zerocopy) this.sk.ledger.zc_calls--;
     return ret;
   }
@@ -270,6 +283,7 @@ class ModelRun {
       const batch = Math.min(left, Math.floor(off / PAGE_SIZE) * PAGE_SIZE + perCall - off);
       const iov = new IovIter([{ addr: FILE_BASE + off, len: batch }]);
       const ret = tcp_sendmsg_locked(this.sk, { iov, zerocopy: false, splice: true, more: left > batch, eor: false, dontwait: !args.blocking }, this.path);
+      this.path.release(this.sk);
       if (ret < 0) {
         if (total === 0) return { errno: errnoName(-ret) };
         break;

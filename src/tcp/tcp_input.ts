@@ -1,0 +1,293 @@
+// The receiving peer (its tcp_sock as far as windows and ACKs go) and the sender's ACK processing.
+// Mirrors net/ipv4/tcp_input.c (6.18 bd3afa6f0): tcp_measure_rcv_mss, tcp_incr_quickack,
+// tcp_in_quickack_mode, tcp_grow_window/__tcp_grow_window/truesize_adjust, tcp_event_data_recv,
+// tcp_queue_rcv/tcp_try_coalesce (-> net/core/skbuff.c skb_try_coalesce), tcp_fin (pingpong),
+// __tcp_ack_snd_check, tcp_send_delayed_ack (tcp_output.c), tcp_dec_quickack_mode (tcp.h),
+// and on the sender tcp_ack -> tcp_ack_update_window, tcp_clean_rtx_queue (tcp_trim_head for
+// a partial ACK), tcp_data_snd_check. Written from the kernel source, not copied.
+import { SKB_TRUESIZE, MAX_SKB_FRAGS } from '../model/skb_geometry.ts';
+import type { SkBuff } from '../model/skbuff.ts';
+import type { Sock } from '../model/sock.ts';
+import { tcp_trim_head, tcp_wmem_free_skb } from '../model/tcp_skb.ts';
+import { __tcp_select_window, tcp_select_window, tcp_space, win_from_space, type Wire } from './tcp_output.ts';
+
+/** TCP_MAX_QUICKACKS, TCP_ATO_MIN (HZ/25 = 40 ms), TCP_DELACK_MAX (HZ/5), TCP_DEFAULT_SCALING_RATIO. */
+const TCP_MAX_QUICKACKS = 16;
+export const TCP_ATO_MIN_MS = 40;
+const TCP_DEFAULT_SCALING_RATIO = 128;
+
+/** One entry of the receive queue: a delivered clone, maybe with later segments coalesced into it. */
+interface RcvEntry {
+  end_seq: number;
+  truesize: number;
+  nr_frags: number;
+  /** end_seq of the sender original this head clone belongs to: cloned until snd_una passes it. */
+  orig_end_seq: number;
+}
+
+/** A segment as it arrives: what the receiver can see of the transmitted clone. */
+export interface Segment {
+  seq: number;
+  end_seq: number;
+  len: number;
+  truesize: number;
+  /** skb_shinfo(skb)->gso_size ? : skb->len, as tcp_measure_rcv_mss() sees it. */
+  seg_len: number;
+  nr_frags: number;
+  end_offset: number;
+  psh: boolean;
+  fin: boolean;
+}
+
+/** The ACK the receiver sends: cumulative ack and the window as the sender decodes it. */
+export interface Ack {
+  ack: number;
+  win: number;
+}
+
+/** The peer's tcp_sock: receive window, queue memory, delayed-ACK engine. */
+export class RcvSock {
+  rcvbuf: number;
+  rcvbufLocked: boolean;
+  rmem_alloc = 0;
+  rcv_nxt = 0;
+  rcv_wup = 0;
+  copied_seq = 0;
+  rcv_wnd = 0;
+  rcv_ssthresh = 0;
+  window_clamp = 0;
+  rcv_wscale = 0;
+  scaling_ratio = TCP_DEFAULT_SCALING_RATIO;
+  advmss: number;
+  /** icsk_ack: rcv_mss, quick, pingpong, ato (ms, 0 = no data yet), pending (scheduled), pushed flags, timer. */
+  rcv_mss = TCP_MSS_DEFAULT_RCV;
+  quick = 0;
+  pingpong = false;
+  ato = 0;
+  ackScheduled = false;
+  pushed = false;
+  pushed2 = false;
+  delackDueMs: number | null = null;
+  finReceived = false;
+  readonly queue: RcvEntry[] = [];
+
+  constructor(rcvbuf: number, locked: boolean, advmss: number) {
+    this.rcvbuf = rcvbuf;
+    this.rcvbufLocked = locked;
+    this.advmss = advmss;
+  }
+
+  /** The queue's tail coalescing check needs to know whether the sender still holds the original. */
+  senderUna = 0;
+}
+const TCP_MSS_DEFAULT_RCV = 536;
+
+/**
+ * tcp_measure_rcv_mss(): a segment at least rcv_mss long resets rcv_mss and, when its length
+ * differs, scaling_ratio = len / truesize (then window_clamp follows tcp_win_from_space(rcvbuf)).
+ * A PSH on such a segment marks ICSK_ACK_PUSHED; shorter segments mark PUSHED (then PUSHED2).
+ */
+function tcp_measure_rcv_mss(r: RcvSock, s: Segment): void {
+  const len = s.seg_len;
+  if (len >= r.rcv_mss) {
+    if (len !== r.rcv_mss) {
+      const old = r.scaling_ratio;
+      r.scaling_ratio = Math.max(1, Math.floor((s.len * 256) / s.truesize));
+      if (old !== r.scaling_ratio) r.window_clamp = tcp_set_window_clamp(r, win_from_space(r.scaling_ratio, r.rcvbuf));
+    }
+    r.rcv_mss = Math.min(len, r.advmss);
+    if (s.psh) r.pushed = true;
+  } else {
+    // the header-length heuristics for sub-MSS segments only matter for last_seg_size
+    if (r.pushed) r.pushed2 = true;
+    r.pushed = true;
+  }
+}
+
+/** tcp_set_window_clamp(): the new clamp; rcv_ssthresh is capped by it. */
+function tcp_set_window_clamp(r: RcvSock, val: number): number {
+  r.rcv_ssthresh = Math.min(r.rcv_ssthresh, val);
+  return val;
+}
+
+/** tcp_incr_quickack(): rcv_wnd / (2 * rcv_mss) quick ACKs (2 when 0), at most max. */
+function tcp_incr_quickack(r: RcvSock, max: number): void {
+  let q = Math.floor(r.rcv_wnd / (2 * r.rcv_mss));
+  if (q === 0) q = 2;
+  q = Math.min(q, max);
+  if (q > r.quick) r.quick = q;
+}
+
+/** tcp_enter_quickack_mode() */
+export function tcp_enter_quickack_mode(r: RcvSock, max: number): void {
+  tcp_incr_quickack(r, max);
+  r.pingpong = false;
+  r.ato = TCP_ATO_MIN_MS;
+}
+
+const tcp_in_quickack_mode = (r: RcvSock): boolean => r.quick > 0 && !r.pingpong;
+
+/** tcp_grow_window(): raise rcv_ssthresh when the segment's len/truesize makes the window worth it. */
+function tcp_grow_window(r: RcvSock, s: Segment, rmem2: number): void {
+  const room = Math.min(r.window_clamp, tcp_space(r)) - r.rcv_ssthresh;
+  if (room <= 0) return;
+  // truesize_adjust(): a headless skb does not count its head
+  // (a transmitted TCP skb arrives with all payload in frags once its headers are pulled)
+  let truesize = s.truesize - SKB_TRUESIZE(s.end_offset);
+  if (truesize < s.len) truesize = s.truesize;
+  let incr: number;
+  if (win_from_space(r.scaling_ratio, truesize) <= s.len) incr = 2 * r.advmss;
+  else incr = __tcp_grow_window(r, s, truesize, rmem2);
+  if (incr) {
+    incr = Math.max(incr, 2 * s.len);
+    r.rcv_ssthresh += Math.min(room, incr);
+    r.quick |= 1;
+  }
+}
+
+/** __tcp_grow_window(): the slow part of check #2. */
+function __tcp_grow_window(r: RcvSock, s: Segment, skbtruesize: number, rmem2: number): number {
+  let truesize = win_from_space(r.scaling_ratio, skbtruesize) >> 1;
+  let window = win_from_space(r.scaling_ratio, rmem2) >> 1;
+  while (r.rcv_ssthresh <= window) {
+    if (truesize <= s.len) return 2 * r.rcv_mss;
+    truesize >>= 1;
+    window >>= 1;
+  }
+  return 0;
+}
+
+/**
+ * The receiver's side of one in-order segment: tcp_data_queue() -> tcp_queue_rcv() (coalesce
+ * into the tail when skb_try_coalesce() allows: the tail is no longer a clone, frags fit in
+ * MAX_SKB_FRAGS; rmem grows by truesize minus the freed head, else by the whole truesize),
+ * tcp_event_data_recv(), tcp_fin(), then __tcp_ack_snd_check(). Returns the ACK to send now,
+ * or null (a delayed ACK is scheduled instead).
+ */
+export function tcp_rcv_data(r: RcvSock, s: Segment, nowMs: number, rmem2: number, onCoalesce: (() => void) | null): Ack | null {
+  if (s.len > 0) {
+    const tail = r.queue[r.queue.length - 1];
+    const tailCloned = tail !== undefined && r.senderUna < tail.orig_end_seq;
+    if (tail !== undefined && tail.end_seq === s.seq && !tailCloned && tail.nr_frags + s.nr_frags <= MAX_SKB_FRAGS) {
+      onCoalesce?.();
+      tail.end_seq = s.end_seq;
+      tail.nr_frags += s.nr_frags;
+      const delta = s.truesize - SKB_TRUESIZE(s.end_offset);
+      tail.truesize += delta;
+      r.rmem_alloc += delta;
+    } else {
+      r.queue.push({ end_seq: s.end_seq, truesize: s.truesize, nr_frags: s.nr_frags, orig_end_seq: s.end_seq });
+      r.rmem_alloc += s.truesize;
+    }
+    r.rcv_nxt = s.seq + s.len;
+    tcp_event_data_recv(r, s, nowMs, rmem2);
+  }
+  if (s.fin) {
+    // tcp_fin(): schedule an ACK, CLOSE_WAIT, enter pingpong mode (the FIN's ACK is delayed)
+    r.rcv_nxt = s.end_seq;
+    r.ackScheduled = true;
+    r.pingpong = true;
+    r.finReceived = true;
+  }
+  return __tcp_ack_snd_check(r, nowMs);
+}
+
+/** tcp_event_data_recv() */
+function tcp_event_data_recv(r: RcvSock, s: Segment, nowMs: number, rmem2: number): void {
+  r.ackScheduled = true; // inet_csk_schedule_ack()
+  tcp_measure_rcv_mss(r, s);
+  if (r.ato === 0) {
+    tcp_incr_quickack(r, TCP_MAX_QUICKACKS);
+    r.ato = TCP_ATO_MIN_MS;
+  } else {
+    // back-to-back segments (m <= TCP_ATO_MIN / 2): ato = ato / 2 + TCP_ATO_MIN / 2
+    r.ato = (r.ato >> 1) + TCP_ATO_MIN_MS / 2;
+  }
+  void nowMs;
+  if (s.len >= 128) tcp_grow_window(r, s, rmem2);
+}
+
+/** __tcp_ack_snd_check(): ACK now, or schedule the delayed ACK. */
+export function __tcp_ack_snd_check(r: RcvSock, nowMs: number): Ack | null {
+  const moreThanOne = r.rcv_nxt - r.rcv_wup > r.rcv_mss && __tcp_select_window(r) >= r.rcv_wnd;
+  if (moreThanOne || tcp_in_quickack_mode(r)) return tcp_send_ack(r);
+  // tcp_send_delayed_ack(): the timer fires ato later (TCP_DELACK_MIN in pingpong, capped by TCP_DELACK_MAX)
+  if (r.delackDueMs === null) r.delackDueMs = nowMs + r.ato;
+  return null;
+}
+
+/** tcp_send_ack(): select the window, clear the pending ACK (tcp_event_ack_sent -> tcp_dec_quickack_mode). */
+export function tcp_send_ack(r: RcvSock): Ack {
+  const win = tcp_select_window(r);
+  if (r.quick) {
+    const pkts = r.ackScheduled ? 1 : 0;
+    if (pkts >= r.quick) {
+      r.quick = 0;
+      r.ato = TCP_ATO_MIN_MS;
+    } else r.quick -= pkts;
+  }
+  r.ackScheduled = false;
+  r.pushed = r.pushed2 = false;
+  r.delackDueMs = null;
+  return { ack: r.rcv_nxt, win };
+}
+
+/** tcp_delack_timer_handler(): a scheduled ACK goes out (and pingpong ends if it was not due to it). */
+export function tcp_delack_timer(r: RcvSock): Ack | null {
+  r.delackDueMs = null;
+  if (!r.ackScheduled) return null;
+  if (!r.pingpong) r.ato = TCP_ATO_MIN_MS;
+  return tcp_send_ack(r);
+}
+
+// ---- the sender's ACK processing ----
+
+/**
+ * tcp_ack(): tcp_ack_update_window() (the receiver sends no data, so snd_wl1 never moves: the
+ * window is taken when the ACK advances snd_una, grows, or is zero), max_window and
+ * tcp_sync_mss() when the offer is the largest yet, then tcp_clean_rtx_queue(): free fully
+ * ACKed skbs (tcp_wmem_free_skb), trim a partially ACKed head (tcp_trim_head).
+ * Returns true if the window grew or data was ACKed.
+ */
+export function tcp_ack(sk: Sock, a: Ack, wire: Wire, syncMss: () => void): void {
+  const advances = a.ack > sk.snd_una;
+  if (advances || a.win > sk.snd_wnd || a.win === 0) {
+    if (sk.snd_wnd !== a.win) {
+      sk.snd_wnd = a.win;
+      if (a.win > sk.max_window) {
+        sk.max_window = a.win;
+        syncMss();
+      }
+    }
+  }
+  if (!advances) return;
+  sk.snd_una = a.ack;
+  const q = sk.rtx_queue;
+  while (q.length > 0) {
+    const skb = q[0];
+    if (skb.end_seq > a.ack) {
+      if (a.ack > skb.seq && skb.len > 0) {
+        const before = wire.pcount.get(skb) ?? 1;
+        tcp_trim_head(sk, skb, a.ack - skb.seq);
+        const after = Math.max(1, Math.ceil(skb.len / Math.max(1, sk.mss_cache)));
+        sk.packets_out -= Math.max(0, before - after);
+        wire.pcount.set(skb, after);
+      }
+      break;
+    }
+    q.shift();
+    sk.packets_out -= wire.pcount.get(skb) ?? 1;
+    wire.pcount.delete(skb);
+    tcp_wmem_free_skb(sk, skb);
+  }
+  if (q.length === 0) sk.packets_out = 0;
+}
+
+/** The segment a transmitted skb arrives as (loopback: the clone; zerocopy frags copied by skb_orphan_frags_rx). */
+export function segmentOf(skb: SkBuff, mss_now: number, pcount: number, pageSize: number): Segment {
+  const nr_frags = skb.uarg !== null ? Math.ceil(skb.len / pageSize) : skb.nr_frags;
+  return {
+    seq: skb.seq, end_seq: skb.end_seq, len: skb.len, truesize: skb.truesize,
+    seg_len: pcount > 1 ? mss_now : skb.len, nr_frags, end_offset: skb.end_offset, psh: skb.psh, fin: skb.fin,
+  };
+}
