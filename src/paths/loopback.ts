@@ -28,6 +28,8 @@ export const LOOPBACK_MTU = 65536;
 export const LOOPBACK_GSO_MAX_SIZE = 65536;
 /** The zero-window filler's file: its pages live far from user buffers (page identity). */
 const FILLER_FILE_BASE = 2 ** 46;
+/** The live backend's recv gives up after this long without data (src/backends/live/run.ts receive()). */
+const RECV_IDLE_MS = 200;
 
 /**
  * The MSS a loopback connection settles on: MTU minus IP and TCP headers, clamped by the
@@ -237,37 +239,57 @@ export class LoopbackPath implements SendHooks, Wire {
 
   /**
    * `recv {bytes}` as the live backend does it: TCP_QUICKACK on the receiver (leaves pingpong,
-   * sends a scheduled ACK through tcp_cleanup_rbuf), then one read of up to `bytes`
-   * (tcp_recvmsg -> tcp_cleanup_rbuf). Returns the bytes read.
+   * pushes out a scheduled ACK through tcp_cleanup_rbuf), then non-blocking reads
+   * (tcp_recvmsg -> tcp_cleanup_rbuf) until `bytes` arrived, polling while idle for at most
+   * RECV_IDLE_MS: a delayed ACK due in that time fires and may let more data in.
    */
   recv(sk: Sock, bytes: number): number {
     const r = this.rcv!;
+    this.quickAck(sk);
+    let got = 0;
+    while (got < bytes) {
+      const n = this.readOnce(sk, bytes - got);
+      if (n > 0) {
+        got += n;
+        continue;
+      }
+      if (r.finReceived && r.copied_seq + 1 >= r.rcv_nxt) break; // EOF
+      const due = r.delackDueMs;
+      if (due !== null && due <= sk.net.now_ms + RECV_IDLE_MS) this.advance(sk, Math.max(0, due - sk.net.now_ms));
+      else {
+        this.advance(sk, RECV_IDLE_MS);
+        break;
+      }
+    }
+    return got;
+  }
+
+  /** `drain`: quick-ACK, read everything, until the sender's queue is empty; time passes while waiting (delayed ACKs). */
+  drain(sk: Sock): void {
+    const r = this.rcv!;
+    for (let i = 0; i < 100000; i++) {
+      this.quickAck(sk);
+      while (this.readOnce(sk, 1 << 30) > 0);
+      if (sk.snd_una === sk.write_seq && sk.queuesEmpty()) return;
+      if (r.delackDueMs === null) return; // nothing will change any more
+      this.advance(sk, Math.max(0, r.delackDueMs - sk.net.now_ms));
+    }
+  }
+
+  private quickAck(sk: Sock): void {
+    const r = this.rcv!;
     r.senderUna = sk.snd_una;
-    const q = tcp_sock_set_quickack(r);
-    if (q !== null) this.ackArrives(sk, q);
-    const n = tcp_recvmsg(r, bytes);
+    const a = tcp_sock_set_quickack(r);
+    if (a !== null) this.ackArrives(sk, a);
+  }
+
+  private readOnce(sk: Sock, len: number): number {
+    const r = this.rcv!;
+    r.senderUna = sk.snd_una;
+    const n = tcp_recvmsg(r, len);
     const a = tcp_cleanup_rbuf(r, n);
     if (a !== null) this.ackArrives(sk, a);
     return n;
-  }
-
-  /** `drain`: the receiver reads until everything the sender queued (and its FIN) is ACKed. */
-  drain(sk: Sock): void {
-    for (let i = 0; i < 100000; i++) {
-      this.recv(sk, 1 << 30);
-      if (sk.snd_una === sk.write_seq && sk.queuesEmpty()) return;
-      const r = this.rcv!;
-      if (r.rcv_nxt === r.copied_seq || r.finReceived) {
-        // nothing left to read: let the delayed ACK (or a window probe's answer) arrive
-        if (r.delackDueMs !== null) this.advance(sk, Math.max(0, r.delackDueMs - sk.net.now_ms));
-        else {
-          // tcp_probe_timer -> tcp_write_wakeup(): the peer answers with its current window
-          const a = { ack: r.rcv_nxt, win: Math.max(0, r.rcv_wup + r.rcv_wnd - r.rcv_nxt) };
-          this.ackArrives(sk, a);
-          if (r.rcv_nxt === r.copied_seq && sk.write_queue.length > 0 && sk.snd_wnd === 0) return;
-        }
-      }
-    }
   }
 
   /** True once the FIN is acknowledged: an orphan then goes away (tcp_time_wait). */

@@ -69,6 +69,8 @@ export class RcvSock {
   pushed2 = false;
   delackDueMs: number | null = null;
   finReceived = false;
+  /** sk_rcvlowat (SO_RCVLOWAT, default 1): __tcp_ack_snd_check() ACKs at once while fewer bytes are queued. */
+  rcvlowat = 1;
   readonly queue: RcvEntry[] = [];
 
   constructor(rcvbuf: number, locked: boolean, advmss: number) {
@@ -209,7 +211,9 @@ function tcp_event_data_recv(r: RcvSock, s: Segment, nowMs: number, rmem2: numbe
 
 /** __tcp_ack_snd_check(): ACK now, or schedule the delayed ACK. */
 export function __tcp_ack_snd_check(r: RcvSock, nowMs: number): Ack | null {
-  const moreThanOne = r.rcv_nxt - r.rcv_wup > r.rcv_mss && __tcp_select_window(r) >= r.rcv_wnd;
+  // more than one full frame received, and the window's right edge advances far enough, or the
+  // reader's SO_RCVLOWAT is not yet satisfied (tcp_recvmsg() would otherwise not ACK in time)
+  const moreThanOne = r.rcv_nxt - r.rcv_wup > r.rcv_mss && (r.rcv_nxt - r.copied_seq < r.rcvlowat || __tcp_select_window(r) >= r.rcv_wnd);
   if (moreThanOne || tcp_in_quickack_mode(r)) return tcp_send_ack(r);
   // tcp_send_delayed_ack(): the timer fires ato later (TCP_DELACK_MIN in pingpong, capped by TCP_DELACK_MAX)
   if (r.delackDueMs === null) r.delackDueMs = nowMs + r.ato;
