@@ -1,6 +1,7 @@
 // Picks the backend for a run: the model under a profile, or the live kernel.
 import type { Observation } from '../scenario/observation.ts';
 import type { LoadedScenario } from '../scenario/parse.ts';
+import { UsageError } from '../cli/errors.ts';
 import { autoKernel } from './auto.ts';
 import { runModel } from './model/run.ts';
 import type { Overrides } from './model/overrides.ts';
@@ -12,6 +13,9 @@ export interface RunOptions {
 }
 
 export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Promise<Observation> {
+  if (loaded.scenario.connection.path === 'link') {
+    throw new UsageError(`${loaded.file}: connection.path link is not run step by step yet (both backends drive loopback); run link experiments with \`skmem bench msg_zerocopy --link <rate> --rtt <time>\` or \`skmem bench pressure\``);
+  }
   if (opts.backend === 'live') {
     const live = await import('./live/index.ts');
     return live.runLive(loaded, { profileLabel: 'live' });

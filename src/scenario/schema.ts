@@ -133,7 +133,18 @@ export type ConfigOverrides = z.infer<typeof configFacts>;
 
 export const connection = z.strictObject({
   family: z.enum(['ipv4', 'ipv6'], { error: 'expected ipv4 or ipv6' }).default('ipv4'),
-  path: z.enum(['loopback'], { error: 'expected loopback (link and scripted are not modelled yet)' }).default('loopback'),
+  path: z.enum(['loopback', 'link'], { error: 'expected loopback or link' }).default('loopback'),
+  /** `path: link` (skmem extension): two hosts joined by a NIC; see src/paths/link.ts. */
+  link: z
+    .strictObject({
+      rate: z.string({ error: 'expected a rate such as 100gbit' }).default('100gbit'),
+      rtt: z.string({ error: 'expected a duration such as 50us' }).default('50us'),
+      mtu: posInt('an MTU in bytes').min(576, 'expected an MTU of at least 576').max(65535, 'expected an MTU of at most 65535').default(1500),
+      loss: z.number({ error: 'expected a probability' }).min(0, 'expected a probability in [0, 1)').lt(1, 'expected a probability in [0, 1)').default(0),
+      seed: posInt('a seed').default(1),
+      txc_delay: z.string({ error: 'expected a duration such as 2us' }).default('2us'),
+    })
+    .optional(),
   congestion: z.enum(['cubic', 'reno', 'bbr'], { error: 'expected cubic, reno or bbr' }).default('cubic'),
   route: z
     .strictObject({

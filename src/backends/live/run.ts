@@ -58,7 +58,7 @@ interface Conn {
 }
 
 /** The scenario's connection with every default filled in (a defaulted block may arrive empty). */
-function connectionOf(s: Scenario): Required<Omit<Connection, 'route'>> & { route: Connection['route'] } {
+function connectionOf(s: Scenario): Required<Omit<Connection, 'route' | 'link'>> & { route: Connection['route'] } {
   const conn = (s.connection ?? {}) as Partial<Connection>;
   return {
     family: conn.family ?? 'ipv4',
