@@ -1,0 +1,834 @@
+// The `link` path: two hosts joined by a NIC of a given rate, a one-way delay, an MTU and seeded
+// loss, driven by the event engine (src/engine). The sender's transmit side is the kernel's:
+// tcp_push()/tcp_should_autocork(), tcp_write_xmit() with the cwnd and receive-window tests,
+// Nagle, TSO autosizing and deferral (tcp_tso_should_defer), tso_fragment(), TCP small queues
+// on sk_wmem_alloc (tcp_small_queue_check) released by NIC TX completion (tcp_wfree ->
+// tcp_tsq_handler), the retransmit / loss-probe timer (tcp_write_timer_handler, which on 5.x
+// ends in sk_mem_reclaim()), RTO and fast retransmit, retransmit collapsing. The receiver
+// (host B) is helper-4's RcvSock (src/tcp/tcp_input.ts): window selection with scaling,
+// quick/delayed ACKs; GRO hands it one skb per TSO burst, so ACKs are stretch ACKs.
+// A real NIC sends the user pages without copying: completions say zerocopy (ee_code 0).
+//
+// Kernel sources: net/ipv4/tcp.c (tcp_push, tcp_should_autocork), net/ipv4/tcp_output.c
+// (tcp_write_xmit, tcp_tso_autosize, tcp_tso_should_defer, tcp_small_queue_check,
+// tcp_mss_split_point, tcp_wfree, tcp_tsq_handler, tcp_schedule_loss_probe,
+// tcp_retrans_try_collapse, __tcp_retransmit_skb, tcp_xmit_retransmit_queue), net/ipv4/
+// tcp_input.c (tcp_ack, tcp_rtt_estimator, tcp_fastretrans_alert (Reno dupack counting),
+// tcp_check_space/tcp_new_space, tcp_sndbuf_expand, tcp_cleanup_rbuf in tcp.c),
+// net/ipv4/tcp_timer.c (tcp_write_timer_handler, tcp_retransmit_timer), 6.18 bd3afa6f0 and
+// 5.17 6d28e3552c15. Written from the source, not copied.
+import { UsageError } from '../cli/errors.ts';
+import type { CcSock, CongestionControl } from '../engine/cc.ts';
+import { TCP_INFINITE_SSTHRESH } from '../engine/cc.ts';
+import { EventQueue, Rng, Timer } from '../engine/queue.ts';
+import { SKB_TRUESIZE, roundupPowOfTwo, SKB_DATA_ALIGN, SIZEOF_SK_BUFF, SIZEOF_SKB_SHARED_INFO } from '../model/skb_geometry.ts';
+import type { Page, SkBuff } from '../model/skbuff.ts';
+import { sk_mem_reclaim } from '../model/sk_mem.ts';
+import type { Sock } from '../model/sock.ts';
+import type { SendHooks } from '../model/tcp_sendmsg.ts';
+import { tcp_wmem_free_skb } from '../model/tcp_skb.ts';
+// helper-4's receiver and sender ACK processing (tcp_ack frees and trims the rtx queue)
+import { RcvSock, tcp_ack as tcp_ack_clean, tcp_delack_timer, tcp_rcv_data, tcp_send_ack, type Ack, type Segment } from '../tcp/tcp_input.ts';
+import {
+  __tcp_select_window, sk_gso_max_size, tcp_grow_skb, tcp_nagle_test, tcp_receive_window, tcp_select_initial_window,
+  tcp_snd_wnd_test, tcp_xmit_size_goal, tso_fragment, tso_segs_of, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, tp_nonagle, type Wire,
+} from '../tcp/tcp_output.ts';
+
+// ---- parameters ----
+
+export interface LinkParams {
+  /** Line rate, bits per second. */
+  rate_bps: number;
+  /** Round-trip propagation delay, ns (one-way = rtt / 2). */
+  rtt_ns: number;
+  mtu: number;
+  /** Probability that one MSS-sized segment is lost on the wire (seeded). */
+  loss: number;
+  seed: number;
+  /** The NIC's gso_max_size (GSO_LEGACY_MAX_SIZE; BIG TCP is not modelled). */
+  gso_max_size: number;
+  /** NIC TX completion after the last byte left (interrupt moderation), ns. */
+  txc_delay_ns: number;
+}
+
+export const DEFAULT_LINK: LinkParams = {
+  rate_bps: 100e9, rtt_ns: 50_000, mtu: 1500, loss: 0, seed: 1, gso_max_size: 65536, txc_delay_ns: 2_000,
+};
+
+const RATE_RE = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(bit|bps|b)?(?:\/s)?\s*$/i;
+/** "100gbit", "25Gbit", "10g", "400mbit" -> bits per second. */
+export function parseRate(text: string): number {
+  const m = RATE_RE.exec(text);
+  if (!m) throw new UsageError(`bad link rate "${text}" (expected e.g. 100gbit, 25gbit, 400mbit)`);
+  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const v = Number(m[1]) * mult;
+  if (!(v >= 1e6)) throw new UsageError(`link rate "${text}" is below 1 Mbit/s`);
+  return v;
+}
+
+const TIME_RE = /^\s*(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)\s*$/;
+/** "50us", "1ms", "0.2s" -> ns. */
+export function parseDuration(text: string, what: string): number {
+  const m = TIME_RE.exec(text);
+  if (!m) throw new UsageError(`bad ${what} "${text}" (expected a duration such as 50us, 1ms, 2s)`);
+  const mult = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 }[m[2] as 'ns'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+// ---- hosts and the NIC ----
+
+/** Ethernet framing per segment on the wire: header 14 + FCS 4 + preamble 8 + inter-frame gap 12. */
+const ETH_WIRE_OVERHEAD = 38;
+/** IPv4 20 + TCP 20 + timestamps 12; IPv6 adds 20. */
+const tcpIpHeader = (family: 'ipv4' | 'ipv6'): number => (family === 'ipv4' ? 52 : 72);
+
+/** The sending host's NIC: one FIFO transmit ring drained at line rate (qdisc pfifo_fast / mq). */
+export class Nic {
+  busyUntil = 0;
+  /** Bytes put on the wire. */
+  wireBytes = 0;
+  constructor(readonly rate_bps: number) {}
+  /** Serialization: returns the time the last bit leaves. */
+  enqueue(now: number, bytes: number): number {
+    const start = this.busyUntil > now ? this.busyUntil : now;
+    this.busyUntil = start + (bytes * 8e9) / this.rate_bps;
+    this.wireBytes += bytes;
+    return this.busyUntil;
+  }
+}
+
+// ---- per-skb transmit state (TCP_SKB_CB sacked bits, skb->tstamp, clones in the NIC) ----
+
+interface TxState {
+  /** skb_mstamp_ns of the last (re)transmission. */
+  sent: number;
+  /** TCPCB_LOST */
+  lost: boolean;
+  /** TCPCB_RETRANS (ever retransmitted: no RTT sample, Karn) and TCPCB_SACKED_RETRANS (in flight again). */
+  everRetrans: boolean;
+  retransInFlight: boolean;
+  /** Clones of this skb still owned by the NIC (skb_still_in_host_queue). */
+  inNic: number;
+}
+
+// ---- receiver-side geometry ----
+
+/** The receiving NIC's page-pool fragment per MTU-sized frame (half a page at MTU 1500). */
+const rxFragTruesize = (mtu: number): number => (mtu <= 1500 ? 2048 : roundupPowOfTwo(mtu + 256 + SKB_DATA_ALIGN(SIZEOF_SKB_SHARED_INFO)));
+/** The GRO head skb (napi_alloc_skb of the headers): kmalloc-512 head => end 192. */
+const RX_HEAD_END = 192;
+
+/** TCP_TIMEOUT_MIN (2 jiffies) and TCP_RTO_MIN (HZ/5), HZ = 1000. */
+const TCP_TIMEOUT_MIN_NS = 2e6;
+const JIFFY_NS = 1e6;
+
+export interface FlowOptions {
+  family: 'ipv4' | 'ipv6';
+  /** SO_RCVBUF of the receiver (doubled and capped like the kernel), or null for autotuning defaults. */
+  rcvbuf: number | null;
+  /** SO_RCVLOWAT of the receiver. */
+  rcvlowat: number;
+  initcwnd: number;
+  rto_min_ns: number;
+  /** The receiving application's wake-up latency after data_ready, ns. */
+  rx_wake_ns: number;
+  /** The receiving application reads at most this many bytes per recv() (msg_zerocopy: 1 << 21). */
+  rx_read_max: number;
+}
+
+/** What a flow reports to the application driving its sender (poll wake-ups). */
+export interface FlowListener {
+  /** sk_stream_write_space() / sk_error_report(): a poll() on the sender may return. */
+  wake(): void;
+}
+
+/**
+ * One TCP connection from host A to host B over the link: the sender Sock (accounting model),
+ * its transmit engine, and the receiver.
+ */
+export class LinkFlow implements SendHooks, CcSock {
+  // tcp_sock fields the engine keeps beside Sock
+  snd_cwnd: number;
+  snd_ssthresh = TCP_INFINITE_SSTHRESH;
+  snd_cwnd_cnt = 0;
+  cwndLimited = false;
+  srtt_ns = 0;
+  private mdev_ns = 0;
+  rto_ns: number;
+  private backoff = 0;
+  private lost_out = 0;
+  private retrans_out = 0;
+  private dupacks = 0;
+  /** TCP_CA_Open / TCP_CA_Recovery / TCP_CA_Loss */
+  ca_state: 'open' | 'recovery' | 'loss' = 'open';
+  private high_seq = 0;
+  /** tp->lsndtime (jiffies of the last new-data send) */
+  private lsnd_jiffy = -1;
+  /** TSQ_THROTTLED */
+  private tsqThrottled = false;
+  private max_packets_out = 0;
+  /** icsk_pending of the retransmit timer: 0, RTO or loss probe. */
+  private pending: 0 | 'rto' | 'tlp' = 0;
+  private readonly rtxTimer: Timer;
+  private readonly delackTimer: Timer;
+  private readonly tx = new Map<SkBuff, TxState>();
+  readonly wire: Wire;
+  readonly mss: number;
+  private readonly gsoMax: number;
+  private readonly hdr: number;
+  readonly rcv: RcvSock;
+  private readonly ofo: { seq: number; end: number; truesize: number }[] = [];
+  private readonly rng: Rng;
+  private rxWakePending = false;
+  listener: FlowListener | null = null;
+  /** The receiving application: bytes and recv() calls. */
+  rxBytes = 0;
+  rxCalls = 0;
+  /** Segments sent, retransmitted, lost; ACKs processed; RTOs. */
+  readonly stats = { segs: 0, retransSegs: 0, lostSegs: 0, acks: 0, rtos: 0, fastRetrans: 0, tlps: 0, tsqThrottles: 0, deferrals: 0, collapses: 0 };
+  /** The user pages of the application's buffer, by page number (page identity, §1.4). */
+  private readonly pages = new Map<number, Page>();
+
+  constructor(
+    readonly q: EventQueue,
+    readonly sk: Sock,
+    readonly nic: Nic,
+    readonly link: LinkParams,
+    readonly cc: CongestionControl,
+    readonly opts: FlowOptions,
+  ) {
+    this.rng = new Rng(link.seed * 7919 + sk.id);
+    this.hdr = tcpIpHeader(opts.family);
+    // tcp_mtu_to_mss() minus the timestamp option: 1500 -> 1448
+    this.mss = link.mtu - this.hdr;
+    this.gsoMax = sk_gso_max_size(sk, link.gso_max_size);
+    this.snd_cwnd = opts.initcwnd;
+    this.rto_ns = 1e9; // TCP_TIMEOUT_INIT until the first RTT sample
+    this.wire = { transmit: () => {}, pcount: new Map() };
+    this.rtxTimer = new Timer(q, () => this.tcp_write_timer_handler());
+    this.delackTimer = new Timer(q, () => this.onDelack());
+    this.rcv = this.makeReceiver();
+    this.establish();
+  }
+
+  userPage = (pn: number): Page => {
+    let p = this.pages.get(pn);
+    if (p === undefined) {
+      p = { id: pn, kind: 'user', refs: 0 };
+      this.pages.set(pn, p);
+    }
+    return p;
+  };
+
+  /** The receiver's socket: SO_RCVBUF doubled and capped by rmem_max (sk_setsockopt), its windows. */
+  private makeReceiver(): RcvSock {
+    const sysctl = this.sk.net.sysctl;
+    const rmemMax = sysctl['net.core.wmem_max']; // the profiles keep rmem_max equal to wmem_max (212992 on 5.x, 4 MiB on 6.18)
+    const rcvbuf = this.opts.rcvbuf === null ? sysctl['net.ipv4.tcp_rmem'][1] : Math.max(2 * Math.min(this.opts.rcvbuf, rmemMax), 2304);
+    const advmss = this.mss + 12;
+    const r = new RcvSock(rcvbuf, this.opts.rcvbuf !== null, advmss);
+    r.rcv_mss = Math.min(advmss, 536);
+    const space = Math.floor((rcvbuf * r.scaling_ratio) / 256);
+    const init = tcp_select_initial_window(space, this.mss, 0, sysctl['net.ipv4.tcp_rmem'][2], rmemMax);
+    r.rcv_wnd = init.rcv_wnd;
+    r.window_clamp = init.window_clamp;
+    r.rcv_wscale = init.rcv_wscale;
+    r.rcv_ssthresh = Math.min(init.window_clamp, init.rcv_wnd);
+    r.senderUna = Number.MAX_SAFE_INTEGER; // a remote receiver's skbs are never the sender's clones
+    r.rcvlowat = this.opts.rcvlowat;
+    return r;
+  }
+
+  /** The handshake: snd_wnd from the SYN-ACK (unscaled), MSS, tcp_init_buffer_space() -> tcp_sndbuf_expand(). */
+  private establish(): void {
+    const sk = this.sk;
+    sk.mss_clamp = this.mss + 12;
+    sk.mss_cache = this.mss;
+    sk.snd_wscale = this.rcv.rcv_wscale;
+    sk.snd_wnd = Math.min(this.rcv.rcv_wnd, 65535);
+    sk.max_window = sk.snd_wnd;
+    if (!sk.sndbuf_locked) this.tcp_sndbuf_expand();
+  }
+
+  /** tcp_sndbuf_expand(): 2 * max(10, cwnd) * per-MSS truesize, capped by tcp_wmem[2]. */
+  private tcp_sndbuf_expand(): void {
+    const sk = this.sk;
+    const perMss = roundupPowOfTwo(Math.max(sk.mss_clamp, sk.mss_cache) + sk.net.cfg.max_tcp_header + SKB_DATA_ALIGN(SIZEOF_SKB_SHARED_INFO)) + SKB_DATA_ALIGN(SIZEOF_SK_BUFF);
+    const nrSegs = Math.max(10, this.snd_cwnd, 3 + 1);
+    const sndmem = 2 * nrSegs * perMss;
+    if (sk.sk_sndbuf < sndmem) sk.sk_sndbuf = Math.min(sndmem, sk.net.sysctl['net.ipv4.tcp_wmem'][2]);
+  }
+
+  // ---- SendHooks (tcp_sendmsg_locked's view of the transmit side) ----
+
+  sizeGoal(sk: Sock): number {
+    return tcp_xmit_size_goal(sk, this.mss, this.gsoMax);
+  }
+
+  /** forced_push() -> __tcp_push_pending_frames(TCP_NAGLE_PUSH), else tcp_push_one() for the send head. */
+  skbFull(sk: Sock, skb: SkBuff): void {
+    if (sk.write_seq > sk.pushed_seq + (sk.max_window >> 1)) {
+      skb.psh = true;
+      sk.pushed_seq = sk.write_seq;
+      this.tcp_write_xmit(TCP_NAGLE_PUSH, false);
+    } else if (sk.write_queue[0] === skb) this.tcp_write_xmit(tp_nonagle(sk), true);
+  }
+
+  /** tcp_push(): PSH unless MSG_MORE, autocork while clones are in the NIC, then __tcp_push_pending_frames(). */
+  push(sk: Sock, more: boolean): void {
+    const skb = sk.writeQueueTail();
+    if (skb === undefined || sk.write_queue.length === 0) return;
+    if (!more || sk.write_seq > sk.pushed_seq + (sk.max_window >> 1)) {
+      skb.psh = true;
+      sk.pushed_seq = sk.write_seq;
+    }
+    if (this.tcp_should_autocork(skb)) {
+      this.tsqThrottled = true;
+      // refcount_read(&sk->sk_wmem_alloc) > skb->truesize (the refcount carries a bias of 1)
+      if (sk.sk_wmem_alloc + 1 > skb.truesize) return;
+    }
+    this.tcp_write_xmit(more || sk.cork ? tp_nonagle(sk) | TCP_NAGLE_CORK : tp_nonagle(sk), false);
+  }
+
+  waitForSpace(): boolean {
+    return false; // the workloads send with MSG_DONTWAIT and poll
+  }
+
+  /** tcp_should_autocork(): a partial tail while the NIC still holds our clones (6.x: and it can take more). */
+  private tcp_should_autocork(skb: SkBuff): boolean {
+    const sk = this.sk;
+    return (
+      skb.len < this.sizeGoal(sk) && sk.net.sysctl['net.ipv4.tcp_autocorking'] !== 0 && sk.rtx_queue.length > 0 &&
+      sk.sk_wmem_alloc + 1 > skb.truesize && !skb.eor
+    );
+  }
+
+  // ---- the transmit engine ----
+
+  /** tcp_packets_in_flight() without SACK: packets_out - lost_out + retrans_out. */
+  inFlight(): number {
+    return this.sk.packets_out - this.lost_out + this.retrans_out;
+  }
+
+  /** sk_pacing_rate as tcp_update_pacing_rate() sets it: mss * cwnd / srtt, 200% in slow start, 120% after. */
+  private pacingRate(): number {
+    if (this.srtt_ns === 0) return Number.MAX_SAFE_INTEGER;
+    const ratio = this.snd_cwnd < this.snd_ssthresh / 2 ? 2 : 1.2;
+    return (ratio * this.mss * Math.max(this.snd_cwnd, this.sk.packets_out) * 1e9) / this.srtt_ns;
+  }
+
+  /** tcp_tso_autosize(): pacing_rate >> sk_pacing_shift (10) bytes, capped by sk_gso_max_size, at least 2 segments. */
+  private tcp_tso_segs(): number {
+    const bytes = Math.min(this.pacingRate() / 1024, this.gsoMax);
+    return Math.max(Math.floor(bytes / this.mss), 2);
+  }
+
+  /** tcp_cwnd_test(): segments the cwnd allows now (at most half the cwnd in one go). */
+  private tcp_cwnd_test(): number {
+    const inFlight = this.inFlight();
+    const cwnd = this.snd_cwnd;
+    if (inFlight >= cwnd) return 0;
+    return Math.min(Math.max(cwnd >> 1, 1), cwnd - inFlight);
+  }
+
+  /** tcp_small_queue_check(): throttle while sk_wmem_alloc exceeds max(2 truesize, pacing_rate >> 10), capped by tcp_limit_output_bytes. */
+  private tcp_small_queue_check(skb: SkBuff): boolean {
+    const sk = this.sk;
+    const lob = sk.profile.mem.perCpuReserve ? 4 << 20 : 1 << 20; // tcp_limit_output_bytes: 1 MiB (5.x), 4 MiB (6.x)
+    const limit = Math.min(Math.max(2 * skb.truesize, this.pacingRate() / 1024), lob);
+    if (sk.sk_wmem_alloc + 1 > limit) {
+      if (sk.rtx_queue.length === 0) return false; // always send when nothing is in flight
+      this.tsqThrottled = true;
+      this.stats.tsqThrottles++;
+      return true;
+    }
+    return false;
+  }
+
+  /** tcp_tso_should_defer(): wait for more window rather than send a small TSO burst when an ACK is due soon. */
+  private tcp_tso_should_defer(skb: SkBuff, maxSegs: number): boolean {
+    const sk = this.sk;
+    if (this.ca_state !== 'open') return false;
+    if (Math.floor(this.q.now / JIFFY_NS) > this.lsnd_jiffy) return false; // last send in an earlier jiffy
+    const inFlight = this.inFlight();
+    const sendWin = sk.snd_una + sk.snd_wnd - skb.seq;
+    const congWin = (this.snd_cwnd - inFlight) * this.mss;
+    const limit = Math.min(sendWin, congWin);
+    if (limit >= maxSegs * this.mss) return false;
+    if (skb !== sk.writeQueueTail() && limit >= skb.len) return false;
+    const chunk = Math.floor(Math.min(sk.snd_wnd, this.snd_cwnd * this.mss) / 3); // tcp_tso_win_divisor = 3
+    if (limit >= chunk) return false;
+    const head = sk.rtx_queue[0];
+    if (head === undefined) return false;
+    const delta = this.q.now - (this.tx.get(head)?.sent ?? 0);
+    if (delta < this.srtt_ns / 2) return false; // the next ACK comes too late
+    if (congWin < sendWin) {
+      if (congWin <= skb.len) this.cwndLimited = true;
+    }
+    if (skb.fin || skb.eor) return false;
+    this.stats.deferrals++;
+    return true;
+  }
+
+  /** tcp_mss_split_point(): whole MSS within the window; Nagle may hold back the partial tail. */
+  private tcp_mss_split_point(skb: SkBuff, maxSegs: number, nonagle: number): number {
+    const sk = this.sk;
+    const window = sk.snd_una + sk.snd_wnd - skb.seq;
+    const maxLen = this.mss * maxSegs;
+    if (maxLen <= window && skb !== sk.writeQueueTail()) return maxLen;
+    const needed = Math.min(skb.len, window);
+    if (maxLen <= needed) return maxLen;
+    const partial = needed % this.mss;
+    // tcp_nagle_check(partial != 0, ...)
+    if (partial !== 0 && ((nonagle & TCP_NAGLE_CORK) !== 0 || (nonagle === 0 && sk.packets_out > 0 && sk.snd_sml > sk.snd_una))) return needed - partial;
+    return needed;
+  }
+
+  /**
+   * tcp_write_xmit(): send from the send head while cwnd, the receive window, Nagle, TSO
+   * deferral and TSQ allow; split with tso_fragment() at the allowed length.
+   */
+  tcp_write_xmit(nonagle: number, pushOne: boolean): void {
+    const sk = this.sk;
+    const mss = this.mss;
+    const maxSegs = this.tcp_tso_segs();
+    let sent = 0;
+    let cwndLimited = false;
+    while (sk.write_queue.length > 0) {
+      const skb = sk.write_queue[0];
+      let quota = this.tcp_cwnd_test();
+      if (quota === 0) {
+        cwndLimited = true;
+        break;
+      }
+      quota = Math.min(quota, maxSegs);
+      if (sk.profile.growSkb) {
+        const missing = quota * mss - skb.len;
+        if (missing > 0) tcp_grow_skb(sk, skb, missing, this.wire);
+      }
+      const tsoSegs = tso_segs_of(skb, mss);
+      this.wire.pcount.set(skb, tsoSegs);
+      if (!tcp_snd_wnd_test(sk, skb, mss)) break;
+      if (tsoSegs === 1) {
+        if (!tcp_nagle_test(sk, skb, mss, sk.write_queue.length === 1 ? nonagle : TCP_NAGLE_PUSH)) break;
+      } else if (!pushOne && this.tcp_tso_should_defer(skb, maxSegs)) break;
+      let limit = mss;
+      if (tsoSegs > 1) limit = this.tcp_mss_split_point(skb, quota, nonagle);
+      if (skb.len > limit) tso_fragment(sk, skb, limit, this.wire, mss);
+      if (skb.end_seq === skb.seq) break;
+      if (this.tcp_small_queue_check(skb)) break;
+      this.tcp_event_new_data_sent(skb);
+      sent++;
+      if (pushOne) break;
+    }
+    if (this.inFlight() >= this.snd_cwnd) cwndLimited = true;
+    if (sent > 0 || cwndLimited) this.tcp_cwnd_validate(cwndLimited);
+  }
+
+  /** tcp_cwnd_validate(): remember whether the flow used its window (tcp_is_cwnd_limited). */
+  private tcp_cwnd_validate(cwndLimited: boolean): void {
+    if (this.sk.packets_out > this.max_packets_out) this.max_packets_out = this.sk.packets_out;
+    const inSlowStart = this.snd_cwnd < this.snd_ssthresh;
+    this.cwndLimited = cwndLimited || (inSlowStart && this.snd_cwnd < 2 * this.max_packets_out);
+  }
+
+  /** tcp_event_new_data_sent() + tcp_minshall_update(), the clone goes to the NIC, the retransmit/probe timer is set. */
+  private tcp_event_new_data_sent(skb: SkBuff): void {
+    const sk = this.sk;
+    sk.write_queue.shift();
+    sk.rtx_queue.push(skb);
+    sk.snd_nxt = skb.end_seq;
+    const pc = this.wire.pcount.get(skb) ?? 1;
+    const wasIdle = sk.packets_out === 0;
+    sk.packets_out += pc;
+    if (skb.len < pc * this.mss) sk.snd_sml = skb.end_seq;
+    this.lsnd_jiffy = Math.floor(this.q.now / JIFFY_NS);
+    const st: TxState = { sent: this.q.now, lost: false, everRetrans: false, retransInFlight: false, inNic: 0 };
+    this.tx.set(skb, st);
+    this.transmit(skb, st, false);
+    if (wasIdle) this.rearmRto();
+    else this.scheduleLossProbe();
+  }
+
+  /**
+   * __tcp_transmit_skb(): a clone charged to sk_wmem_alloc (tcp_wfree) goes into the NIC ring;
+   * its TX completion frees the clone and runs the TSQ handler; the segments reach the receiver
+   * one one-way delay after the last bit left, minus those the link loses.
+   */
+  private transmit(skb: SkBuff, st: TxState, retrans: boolean): void {
+    const sk = this.sk;
+    const truesize = skb.truesize;
+    const segs = Math.max(1, Math.ceil(skb.len / this.mss));
+    sk.sk_wmem_alloc += truesize;
+    st.inNic++;
+    st.sent = this.q.now;
+    this.stats.segs += segs;
+    if (retrans) this.stats.retransSegs += segs;
+    const wire = skb.len + segs * (this.hdr + ETH_WIRE_OVERHEAD);
+    const done = this.nic.enqueue(this.q.now, wire);
+    const seq = skb.seq;
+    const end = skb.end_seq;
+    const len = skb.len;
+    const fin = skb.fin;
+    const psh = skb.psh;
+    this.q.at(done + this.link.txc_delay_ns, () => this.tcp_wfree(st, truesize));
+    // the link: per-segment loss (seeded), the rest arrives one-way later (GRO merges the burst)
+    let lostFrom = -1;
+    let lostTo = -1;
+    if (this.link.loss > 0 && len > 0) {
+      for (let i = 0; i < segs; i++) {
+        if (this.rng.next() < this.link.loss) {
+          if (lostFrom < 0) lostFrom = i;
+          lostTo = i + 1;
+          this.stats.lostSegs++;
+        }
+      }
+    }
+    const arrive = done + this.link.rtt_ns / 2;
+    if (lostFrom < 0) {
+      this.q.at(arrive, () => this.rxSegment(seq, end, segs, fin, psh));
+      return;
+    }
+    // deliver what survived as (at most) two bursts around the lost range
+    const a = seq + lostFrom * this.mss;
+    const b = Math.min(end, seq + lostTo * this.mss);
+    if (a > seq) this.q.at(arrive, () => this.rxSegment(seq, a, lostFrom, false, false));
+    if (b < end) this.q.at(arrive, () => this.rxSegment(b, end, segs - lostTo, fin, psh));
+  }
+
+  /** tcp_wfree(): the NIC freed our clone; sk_wmem_alloc drops and a throttled flow resumes (tcp_tsq_handler). */
+  private tcp_wfree(st: TxState, truesize: number): void {
+    const sk = this.sk;
+    sk.sk_wmem_alloc -= truesize;
+    st.inNic--;
+    if (this.tsqThrottled) {
+      this.tsqThrottled = false;
+      // tcp_tsq_write(): retransmits first, then new data
+      if (this.lost_out > this.retrans_out) this.tcp_xmit_retransmit_queue();
+      this.tcp_write_xmit(tp_nonagle(sk), false);
+    }
+  }
+
+  // ---- the receiver (host B) ----
+
+  /** A GRO'd burst [seq, end) arrives: in order -> tcp_rcv_data(); out of order -> the ofo queue and an immediate dupack. */
+  private rxSegment(seq: number, end: number, segs: number, fin: boolean, psh: boolean): void {
+    const r = this.rcv;
+    const len = end - seq;
+    const truesize = SKB_TRUESIZE(RX_HEAD_END) + segs * rxFragTruesize(this.link.mtu);
+    if (end <= r.rcv_nxt && !(fin && seq + len === r.rcv_nxt)) {
+      this.sendAck(tcp_send_ack(r)); // a duplicate: tcp_send_dupack()
+      return;
+    }
+    if (seq > r.rcv_nxt) {
+      // tcp_data_queue_ofo(): hold it, ACK at once (the dupack the sender counts)
+      if (!this.ofo.some((o) => o.seq === seq)) {
+        this.ofo.push({ seq, end, truesize });
+        this.ofo.sort((x, y) => x.seq - y.seq);
+        r.rmem_alloc += truesize;
+      }
+      this.sendAck(tcp_send_ack(r));
+      return;
+    }
+    const s: Segment = {
+      seq: r.rcv_nxt, end_seq: end + (fin ? 1 : 0), len: end - r.rcv_nxt, truesize, seg_len: segs > 1 ? this.mss : len,
+      nr_frags: segs, end_offset: RX_HEAD_END, psh, fin,
+    };
+    const nowMs = this.q.now / 1e6;
+    let ack = tcp_rcv_data(r, s, nowMs, this.sk.net.sysctl['net.ipv4.tcp_rmem'][2], null);
+    // tcp_ofo_queue(): the hole is filled, move what now fits in order
+    let filled = false;
+    while (this.ofo.length > 0 && this.ofo[0].seq <= r.rcv_nxt) {
+      const o = this.ofo.shift()!;
+      r.rmem_alloc -= o.truesize;
+      if (o.end > r.rcv_nxt) {
+        const s2: Segment = { seq: r.rcv_nxt, end_seq: o.end, len: o.end - r.rcv_nxt, truesize: o.truesize, seg_len: this.mss, nr_frags: 1, end_offset: RX_HEAD_END, psh: false, fin: false };
+        ack = tcp_rcv_data(r, s2, nowMs, this.sk.net.sysctl['net.ipv4.tcp_rmem'][2], null) ?? ack;
+      }
+      filled = true;
+    }
+    if (filled && ack === null) ack = tcp_send_ack(r); // out-of-order data filled: ACK now
+    if (ack !== null) this.sendAck(ack);
+    else if (r.delackDueMs !== null) this.delackTimer.set(r.delackDueMs * 1e6);
+    this.dataReady();
+  }
+
+  private onDelack(): void {
+    const ack = tcp_delack_timer(this.rcv);
+    if (ack !== null) this.sendAck(ack);
+  }
+
+  /** tcp_data_ready(): wake the reader once SO_RCVLOWAT bytes are queued. */
+  private dataReady(): void {
+    const r = this.rcv;
+    if (this.rxWakePending || r.rcv_nxt - r.copied_seq < Math.min(this.opts.rcvlowat, r.rcvbuf >> 1)) return;
+    this.rxWakePending = true;
+    this.q.after(this.opts.rx_wake_ns, this.rxRead);
+  }
+
+  /** The reader: recv(NULL, 1 << 21, MSG_TRUNC | MSG_DONTWAIT) until the queue is empty, then tcp_cleanup_rbuf(). */
+  private readonly rxRead = (): void => {
+    this.rxWakePending = false;
+    const r = this.rcv;
+    while (r.rcv_nxt > r.copied_seq) {
+      const n = Math.min(r.rcv_nxt - r.copied_seq, this.opts.rx_read_max);
+      r.copied_seq += n;
+      this.rxBytes += n;
+      this.rxCalls++;
+      // free fully read skbs (tcp_eat_recv_skb)
+      while (r.queue.length > 0 && r.queue[0].end_seq <= r.copied_seq) r.rmem_alloc -= r.queue.shift()!.truesize;
+    }
+    // tcp_cleanup_rbuf(): a window update when the window can at least double
+    const now = tcp_receive_window(r);
+    if (2 * now <= r.window_clamp) {
+      const nw = __tcp_select_window(r);
+      if (nw !== 0 && nw >= 2 * now) this.sendAck(tcp_send_ack(r));
+    }
+  };
+
+  /** The ACK crosses the link back to the sender (pure ACKs are not lost in this model). */
+  private sendAck(a: Ack): void {
+    const ack = a.ack;
+    const win = a.win;
+    this.q.after(this.link.rtt_ns / 2, () => this.tcp_ack(ack, win));
+  }
+
+  // ---- the sender's ACK processing ----
+
+  /** tcp_rtt_estimator() + tcp_set_rto(): srtt, mdev, rto = srtt + max(4 mdev, rto_min). */
+  private rttSample(m: number): void {
+    if (this.srtt_ns === 0) {
+      this.srtt_ns = m;
+      this.mdev_ns = m / 2;
+    } else {
+      const err = m - this.srtt_ns;
+      this.srtt_ns += err / 8;
+      this.mdev_ns += (Math.abs(err) - this.mdev_ns) / 4;
+    }
+    this.rto_ns = this.srtt_ns + Math.max(4 * this.mdev_ns, this.opts.rto_min_ns);
+  }
+
+  /**
+   * tcp_ack(): window update, then tcp_clean_rtx_queue() frees fully ACKed skbs
+   * (tcp_wmem_free_skb: uncharge, release pages, drop the uarg reference -> completion) and
+   * trims a partially ACKed head (tcp_trim_head); RTT sample (Karn), congestion control,
+   * Reno dupack counting and recovery, timer rearm, tcp_data_snd_check() and tcp_check_space().
+   */
+  private tcp_ack(ack: number, win: number): void {
+    const sk = this.sk;
+    this.stats.acks++;
+    const prevUna = sk.snd_una;
+    if (ack > sk.snd_nxt) return; // tcp_ack(): acks data we never sent
+    let ackedPkts = 0;
+    let rttFrom = -1;
+    // per-skb state of what this ACK frees (tcp_clean_rtx_queue's sacked bits)
+    for (const skb of sk.rtx_queue) {
+      if (skb.end_seq > ack) break;
+      const st = this.tx.get(skb);
+      if (st !== undefined) {
+        if (st.lost) this.lost_out -= this.wire.pcount.get(skb) ?? 1;
+        if (st.retransInFlight) this.retrans_out -= this.wire.pcount.get(skb) ?? 1;
+        if (!st.everRetrans) rttFrom = st.sent;
+        this.tx.delete(skb);
+      }
+      ackedPkts += this.wire.pcount.get(skb) ?? 1;
+    }
+    const before = sk.sk_wmem_queued;
+    const dup = ack === prevUna && sk.packets_out > 0 && win === sk.snd_wnd;
+    tcp_ack_clean(sk, { ack, win }, this.wire, () => {});
+    if (ack > prevUna) {
+      if (ackedPkts === 0) ackedPkts = Math.max(1, Math.round((ack - prevUna) / this.mss));
+      if (rttFrom >= 0) this.rttSample(this.q.now - rttFrom);
+      this.backoff = 0;
+      this.dupacks = 0;
+      if (this.ca_state !== 'open' && ack >= this.high_seq) this.ca_state = 'open';
+      else if (this.ca_state === 'recovery') this.retransmitHead(); // NewReno partial ACK
+      if (this.ca_state === 'open') this.cc.congAvoid(this, ackedPkts, this.q.now);
+      if (sk.packets_out === 0) {
+        this.lost_out = 0;
+        this.retrans_out = 0;
+      }
+      this.tcp_set_xmit_timer();
+    } else if (dup) {
+      // a duplicate ACK (tcp_add_reno_sack); the third starts fast retransmit
+      this.dupacks++;
+      if (this.dupacks === 3 && this.ca_state === 'open') this.enterRecovery();
+    }
+    // tcp_data_snd_check(): push what the new window and cwnd allow
+    if (this.lost_out > this.retrans_out) this.tcp_xmit_retransmit_queue();
+    this.tcp_write_xmit(tp_nonagle(sk), false);
+    // tcp_check_space(): SOCK_QUEUE_SHRUNK -> tcp_new_space() -> sk_stream_write_space()
+    if (sk.sk_wmem_queued < before) {
+      if (!sk.sndbuf_locked && this.tcp_should_expand_sndbuf()) this.tcp_sndbuf_expand();
+      this.listener?.wake();
+    } else if (sk.error_queue.length > 0) this.listener?.wake();
+  }
+
+  /** tcp_should_expand_sndbuf(): not under pressure, below tcp_mem[0], and cwnd not yet filled. */
+  private tcp_should_expand_sndbuf(): boolean {
+    const proto = this.sk.net.proto;
+    if (proto.memory_pressure) return false;
+    if (proto.memory_allocated >= proto.tcp_mem[0]) return false;
+    return this.inFlight() < this.snd_cwnd;
+  }
+
+  /** tcp_enter_recovery() (Reno): ssthresh from the CC, cwnd = ssthresh, retransmit the head. */
+  private enterRecovery(): void {
+    this.snd_ssthresh = this.cc.ssthresh(this);
+    this.snd_cwnd = Math.max(this.snd_ssthresh, 2);
+    this.ca_state = 'recovery';
+    this.high_seq = this.sk.snd_nxt;
+    this.stats.fastRetrans++;
+    this.retransmitHead();
+  }
+
+  /** Mark the rtx head lost and retransmit it (tcp_mark_head_lost + tcp_xmit_retransmit_queue). */
+  private retransmitHead(): void {
+    const head = this.sk.rtx_queue[0];
+    if (head === undefined) return;
+    const st = this.tx.get(head);
+    if (st === undefined || st.retransInFlight) return;
+    if (!st.lost) {
+      st.lost = true;
+      this.lost_out += this.wire.pcount.get(head) ?? 1;
+    }
+    this.tcp_xmit_retransmit_queue();
+  }
+
+  /** tcp_xmit_retransmit_queue(): retransmit lost skbs in order while cwnd allows. */
+  private tcp_xmit_retransmit_queue(): void {
+    const sk = this.sk;
+    for (let i = 0; i < sk.rtx_queue.length; i++) {
+      const skb = sk.rtx_queue[i];
+      const st = this.tx.get(skb);
+      if (st === undefined || !st.lost || st.retransInFlight) continue;
+      if (this.inFlight() >= this.snd_cwnd) break;
+      if (st.inNic > 0) break; // skb_still_in_host_queue(): wait for the TX completion
+      this.tcp_retrans_try_collapse(i, skb);
+      st.retransInFlight = true;
+      st.everRetrans = true;
+      this.retrans_out += this.wire.pcount.get(skb) ?? 1;
+      this.transmit(skb, st, true);
+      if (i === 0) this.rearmRto();
+    }
+  }
+
+  /**
+   * tcp_retrans_try_collapse(): a one-segment skb absorbs following one-segment skbs while the
+   * result fits one MSS: their bytes go into its head's tailroom (skb_availroom = end offset
+   * minus MAX_TCP_HEADER) or by skb_shift(), which refuses zerocopy skbs; tcp_skb_can_collapse()
+   * requires both or neither pure. The eaten skb is freed (tcp_wmem_free_skb).
+   */
+  private tcp_retrans_try_collapse(i: number, to: SkBuff): void {
+    const sk = this.sk;
+    if ((this.wire.pcount.get(to) ?? 1) !== 1) return;
+    for (;;) {
+      const next = sk.rtx_queue[i + 1];
+      if (next === undefined || (this.wire.pcount.get(next) ?? 1) !== 1 || to.eor || to.pure !== next.pure) return;
+      const nst = this.tx.get(next);
+      if (nst === undefined || nst.inNic > 0) return;
+      if (to.len + next.len > this.mss) return;
+      const availroom = to.end_offset - sk.net.cfg.max_tcp_header - (to.len - to.data_len);
+      const intoHead = next.len <= availroom;
+      if (!intoHead && (to.uarg !== null || next.uarg !== null)) return; // skb_shift() refuses zerocopy skbs
+      // tcp_collapse_retrans(): the bytes move, truesize only with skb_shift (head copy keeps it)
+      to.end_seq = next.end_seq;
+      to.len += next.len;
+      if (!intoHead) {
+        to.data_len += next.len;
+        to.truesize += next.len;
+        next.truesize -= next.len;
+      }
+      to.fin ||= next.fin;
+      to.eor = next.eor;
+      next.len = 0;
+      next.data_len = 0;
+      sk.rtx_queue.splice(i + 1, 1);
+      if (nst.lost) this.lost_out -= 1;
+      sk.packets_out -= 1;
+      this.tx.delete(next);
+      this.wire.pcount.delete(next);
+      tcp_wmem_free_skb(sk, next);
+      this.stats.collapses++;
+    }
+  }
+
+  // ---- timers ----
+
+  /** tcp_rearm_rto(): RTO from now while packets are out; when none are, the work is cleared but the timer stays armed. */
+  private rearmRto(): void {
+    if (this.sk.packets_out === 0) {
+      this.pending = 0; // inet_csk_clear_xmit_timer(): 5.x does not stop the timer (no INET_CSK_CLEAR_TIMERS)
+      return;
+    }
+    this.pending = 'rto';
+    this.rtxTimer.set(this.q.now + this.rto_ns * 2 ** this.backoff);
+  }
+
+  /** tcp_schedule_loss_probe(): PTO = 2 srtt + TCP_TIMEOUT_MIN (+ RTO_MIN with one packet out). */
+  private scheduleLossProbe(): void {
+    if (this.ca_state !== 'open' || this.srtt_ns === 0) {
+      this.rearmRto();
+      return;
+    }
+    const pto = 2 * this.srtt_ns + (this.sk.packets_out === 1 ? this.opts.rto_min_ns : TCP_TIMEOUT_MIN_NS);
+    const rtoAt = this.q.now + this.rto_ns;
+    this.pending = 'tlp';
+    this.rtxTimer.set(Math.min(this.q.now + pto, rtoAt));
+  }
+
+  /** tcp_set_xmit_timer(): after an ACK, a loss probe if possible, else the RTO. */
+  private tcp_set_xmit_timer(): void {
+    this.scheduleLossProbe();
+  }
+
+  /**
+   * tcp_write_timer_handler(): the loss probe or the RTO; with nothing pending (the work was
+   * cleared when everything was ACKed) it only reaches `out:`, where 5.x calls sk_mem_reclaim().
+   */
+  private tcp_write_timer_handler(): void {
+    const sk = this.sk;
+    const what = this.pending;
+    this.pending = 0;
+    if (what === 'tlp' && sk.packets_out > 0) {
+      // tcp_send_loss_probe(): new data if the window allows, else retransmit the last skb
+      this.stats.tlps++;
+      const before = sk.snd_nxt;
+      this.tcp_write_xmit(TCP_NAGLE_PUSH, true);
+      if (sk.snd_nxt === before) {
+        const last = sk.rtx_queue[sk.rtx_queue.length - 1];
+        const st = last === undefined ? undefined : this.tx.get(last);
+        if (last !== undefined && st !== undefined && st.inNic === 0) {
+          st.everRetrans = true;
+          this.transmit(last, st, true);
+        }
+      }
+      this.rearmRto();
+    } else if (what === 'rto' && sk.packets_out > 0) this.tcp_retransmit_timer();
+    if (sk.profile.mem.timerReclaim) sk_mem_reclaim(sk);
+  }
+
+  /** tcp_retransmit_timer() -> tcp_enter_loss(): everything out is lost, cwnd 1, back off, retransmit the head. */
+  private tcp_retransmit_timer(): void {
+    const sk = this.sk;
+    this.stats.rtos++;
+    this.snd_ssthresh = this.cc.ssthresh(this);
+    this.cc.onLoss(this.q.now);
+    this.snd_cwnd = 1;
+    this.snd_cwnd_cnt = 0;
+    this.ca_state = 'loss';
+    this.high_seq = sk.snd_nxt;
+    this.lost_out = 0;
+    this.retrans_out = 0;
+    for (const skb of sk.rtx_queue) {
+      const st = this.tx.get(skb);
+      if (st === undefined) continue;
+      st.lost = true;
+      st.retransInFlight = false;
+      this.lost_out += this.wire.pcount.get(skb) ?? 1;
+    }
+    this.backoff = Math.min(this.backoff + 1, 15);
+    this.tcp_xmit_retransmit_queue();
+    this.rearmRto();
+  }
+}
