@@ -9,15 +9,18 @@ import { runScenario } from '../src/backends/index.ts';
 import { diffObservations } from '../src/report/diff.ts';
 import { loadScenarioFile } from '../src/scenario/parse.ts';
 
-const files = readdirSync('corpus').filter((f) => f.endsWith('.yaml') && f !== 'known_gaps.yaml').sort();
+const corpusFiles = readdirSync('corpus').filter((f) => f.endsWith('.yaml') && f !== 'known_gaps.yaml').sort();
+/** The 6.18 examples are validated too: every number the model prints for 6.18 is checked live. */
+const exampleFiles = readdirSync('examples').filter((f) => f.endsWith('.yaml') && /^kernel: "6\.18"$/m.test(readFileSync(`examples/${f}`, 'utf8'))).sort();
+const files = [...corpusFiles.map((f) => `corpus/${f}`), ...exampleFiles.map((f) => `examples/${f}`)];
 const gaps = parse(readFileSync('corpus/known_gaps.yaml', 'utf8')) as Record<string, { reason: string }>;
 const live = liveAvailable();
 if (!live.ok) console.warn(`corpus live comparison skipped: ${live.reason}`);
 
 describe('validation corpus', () => {
   it('has at least 60 scenarios, and every known gap names a corpus scenario and a reason', () => {
-    expect(files.length).toBeGreaterThanOrEqual(60);
-    const names = new Set(files.map((f) => f.replace(/\.yaml$/, '')));
+    expect(corpusFiles.length).toBeGreaterThanOrEqual(60);
+    const names = new Set(corpusFiles.map((f) => f.replace(/\.yaml$/, '')));
     for (const [name, g] of Object.entries(gaps)) {
       expect(names.has(name), `known gap ${name} is not in the corpus`).toBe(true);
       expect(g.reason.length).toBeGreaterThan(20);
@@ -28,7 +31,7 @@ describe('validation corpus', () => {
     let exact = 0;
     const unexpected: string[] = [];
     for (const f of files) {
-      const loaded = loadScenarioFile(`corpus/${f}`);
+      const loaded = loadScenarioFile(f);
       const model = await runScenario(loaded, { backend: 'model', kernel: 'auto' });
       const obs = await runLive(loaded, { profileLabel: 'live' });
       const diffs = diffObservations(model, obs);
@@ -37,7 +40,7 @@ describe('validation corpus', () => {
       if (diffs.length === 0 && gaps[name]) unexpected.push(`${name}: listed as a known gap but now matches: remove it from corpus/known_gaps.yaml`);
       if (diffs.length > 0 && !gaps[name]) unexpected.push(`${name}: ${diffs.slice(0, 3).map((d) => `step ${d.step} ${d.field} model ${JSON.stringify(d.model)} live ${JSON.stringify(d.live)}`).join('; ')}`);
     }
-    console.log(`validation corpus: ${exact}/${files.length} scenarios match the live kernel exactly; ${Object.keys(gaps).length} known gaps`);
+    console.log(`validation corpus: ${exact}/${files.length} scenarios (${corpusFiles.length} corpus + ${exampleFiles.length} 6.18 examples) match the live kernel exactly; ${Object.keys(gaps).length} known gaps`);
     expect(unexpected).toEqual([]);
   });
 });

@@ -10,8 +10,8 @@ function run(yaml: string, kernel: string) {
 
 const EXAMPLE_A = `
 name: example_a
-connection: { start: zero_window }
-sender: { so_zerocopy: true, tcp_cork: true }
+connection: { start: zero_window, receiver: { rcvbuf: 262144 } }
+sender: { so_zerocopy: true }
 steps:
   - send: { len: 65435, zerocopy: true }
   - drain:
@@ -52,7 +52,7 @@ describe('worked example A with the reference size_goal (two skbs)', () => {
   // 65160 + 275 bytes: force the second skb with MSG_EOR after exactly 65160 bytes.
   const yaml = `
 name: example_a_two_skbs
-connection: { start: zero_window }
+connection: { start: zero_window, receiver: { rcvbuf: 262144 } }
 sender: { so_zerocopy: true }
 steps:
   - send: { len: 65160, zerocopy: true, flags: [MSG_EOR] }
@@ -75,7 +75,7 @@ steps:
 
 const EXAMPLE_B = `
 name: example_b
-connection: { start: zero_window }
+connection: { start: zero_window, receiver: { rcvbuf: 262144 } }
 sender: { so_zerocopy: true }
 steps:
   - send: { len: 1, zerocopy: true }
@@ -106,7 +106,7 @@ describe('worked example B: pure skb downgraded by a later copy', () => {
 describe('worked example C: copy 100 bytes, then zerocopy 1 byte into the same skb', () => {
   const yaml = `
 name: example_c
-connection: { start: zero_window }
+connection: { start: zero_window, receiver: { rcvbuf: 262144 } }
 sender: { so_zerocopy: true }
 steps:
   - send: { len: 100 }
@@ -125,7 +125,7 @@ steps:
 describe('worked example D: sendpage / splice of 100 bytes onto a pure skb', () => {
   const yaml = `
 name: example_d
-connection: { start: zero_window }
+connection: { start: zero_window, receiver: { rcvbuf: 262144 } }
 sender: { so_zerocopy: true }
 steps:
   - send: { len: 1, zerocopy: true }

@@ -202,6 +202,10 @@ class ModelRun {
       result = { notifications: notifications.length };
     } else if ('drain' in step) {
       this.path.drain(this.sk);
+      if (!this.closed && this.sk.write_seq !== this.sk.snd_una) {
+        // As on the live kernel: e.g. TCP_CORK holds a partial skb back however much the receiver reads.
+        throw new UsageError(`${this.loaded.file}:${this.loaded.stepLines[i]}: steps[${i}]: drain cannot finish: ${this.sk.write_seq - this.sk.snd_una} bytes stay unacknowledged (${this.sk.cork ? 'TCP_CORK holds a partial skb; uncork first' : 'the sender does not transmit them'})`);
+      }
       notifications = this.closed ? [] : this.readErrqueue();
       result = { notifications: notifications.length };
       if (this.closed) this.destroy(i);
