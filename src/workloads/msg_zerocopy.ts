@@ -280,6 +280,8 @@ export function runMsgZerocopy(o: ZcOptions): ZcResult {
     tstop,
     o.series_points,
   );
+  let rxAtStop = 0;
+  q.at(tstop, () => (rxAtStop = flow.rxBytes));
   let done = false;
   sender.onDone = () => {
     done = true;
@@ -306,7 +308,7 @@ export function runMsgZerocopy(o: ZcOptions): ZcResult {
       tcp_mem_pages: sampler.stat('tcp_mem_pages'), sndbuf: sampler.stat('sndbuf'), pressure_ms: sampler.pressureNs / 1e6,
     },
     series: sampler.series(),
-    goodput_bps: (flow.rxBytes * 8e9) / tstop,
+    goodput_bps: (rxAtStop * 8e9) / tstop,
     sim_ns: q.now,
     events: q.processed,
     wall_ms,

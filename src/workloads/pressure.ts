@@ -102,6 +102,9 @@ export function runPressure(o: PressureOptions): PressureResult {
     tstop,
     o.series_points,
   );
+  // throughput over the run: bytes the receivers had at tstop
+  const rxAtStop = senders.map(() => 0);
+  q.at(tstop, () => senders.forEach((s, i) => (rxAtStop[i] = s.flow.rxBytes)));
   let done = 0;
   senders.forEach((s, i) => {
     s.onDone = () => {
@@ -117,7 +120,7 @@ export function runPressure(o: PressureOptions): PressureResult {
     o.onProgress?.(Math.min(1, t / tstop));
   }
   const flows: FlowReport[] = senders.map((s, i) => ({
-    id: s.flow.sk.id, kind: kinds[i], gbps: (s.flow.rxBytes * 8) / tstop, sndbuf_final: s.flow.sk.sk_sndbuf, sndbuf_min: sndMin[i], sndbuf_max: sndMax[i], eagain: s.eagain,
+    id: s.flow.sk.id, kind: kinds[i], gbps: (rxAtStop[i] * 8) / tstop, sndbuf_final: s.flow.sk.sk_sndbuf, sndbuf_min: sndMin[i], sndbuf_max: sndMax[i], eagain: s.eagain,
   }));
   return {
     kernel: o.kernel, tcp_mem: o.tcp_mem, pressure_ms: sampler.pressureNs / 1e6, pressure_entries: host.net.proto.pressure_entries,

@@ -154,12 +154,12 @@ function linkLine(l: LinkParams, family: string): string {
   return `link: ${l.rate_bps / 1e9} Gbit/s, rtt ${l.rtt_ns / 1000} us, mtu ${l.mtu}, loss ${l.loss}, ${family}`;
 }
 
-function addZcOptions(c: Command): Command {
+function addZcOptions(c: Command, defaultSecs = '4'): Command {
   return addLinkOptions(
     c
       .option('-4', 'IPv4 (default)')
       .option('-6', 'IPv6')
-      .option('-t <secs>', 'run time: 200 ms + secs * 1000 (msg_zerocopy.c -t)', '4')
+      .option('-t <secs>', 'run time: 200 ms + secs * 1000 (msg_zerocopy.c -t)', defaultSecs)
       .option('-s <len>', 'payload per sendmsg (max 65435)', '65435')
       .option('-z', 'MSG_ZEROCOPY (sets SO_ZEROCOPY)')
       .option('-l <n>', 'read completions every n sends (6.x selftest; the 5.17 selftest has no -l)', '32')
@@ -213,6 +213,7 @@ export function registerBench(program: Command): void {
       .option('--kernel <list>', 'profiles to run', '5.15,5.16,6.18')
       .option('--html <path>', 'where to write the HTML report', 'reports/headline.html')
       .option('--json', 'print the results as JSON'),
+    '1', // msg_zerocopy.sh runs the sender with -t 1
   ).action((o: ZcFlags) => {
     const base = zcOptions({ ...o, z: true });
     const runs = runKernels(kernels(o.kernel), base);
