@@ -151,3 +151,29 @@ steps:
     expect(run(yaml, '5.15').warnings).toEqual([]);
   });
 });
+
+describe('--explain: the accounting trail says why', () => {
+  it('example D on 5.16: the pure skb is not downgraded by the splice, and its free uncharges only the head', () => {
+    const yaml = 'name: d\nconnection: { start: zero_window }\nsender: { so_zerocopy: true }\nsteps:\n  - send: { len: 1, zerocopy: true }\n  - sendfile: { len: 100 }\n  - drain:\n';
+    const o = runModel(parseScenarioText(yaml, 'd.yaml'), { kernel: '5.16', explain: true });
+    const fns = (i: number) => (o.steps[i].explain ?? []).map((e) => e.fn);
+    expect(fns(0)).toEqual(['msg_zerocopy_alloc', 'tcp_stream_alloc_skb', 'sk_forced_mem_schedule', 'tcp_skb_entail', 'tcp_sendmsg_locked', 'skb_zerocopy_iter_stream']);
+    expect(fns(1)).toEqual(['tcp_build_frag', 'skb_splice_from_iter']);
+    const free = o.steps[2].explain?.find((e) => e.fn === 'tcp_wmem_free_skb');
+    expect(free?.what).toContain('only the head is uncharged');
+    expect(free?.fwd_alloc).toBe(3996);
+    const o517 = runModel(parseScenarioText(yaml, 'd.yaml'), { kernel: '5.17', explain: true });
+    expect((o517.steps[1].explain ?? []).map((e) => e.fn)).toContain('tcp_downgrade_zcopy_pure');
+  });
+  it('ENOBUFS names optmem_max', () => {
+    const yaml = 'name: e\nsysctl: { net.core.optmem_max: 1000 }\nconnection: { start: zero_window }\nsender: { so_zerocopy: true }\nsteps:\n  - send: { len: 1, zerocopy: true, flags: [MSG_EOR] }\n  - send: { len: 1, flags: [MSG_EOR] }\n  - send: { len: 1, zerocopy: true }\n';
+    const o = runModel(parseScenarioText(yaml, 'e.yaml'), { kernel: '6.18', explain: true });
+    expect(o.steps[0].result).toEqual({ ret: 1 });
+    expect(o.steps[2].result).toEqual({ errno: 'ENOBUFS' });
+    expect(o.steps[2].explain?.[0].what).toMatch(/^ENOBUFS: optmem 960 \+ SKB_TRUESIZE\(0\) 576 > net.core.optmem_max 1000/);
+  });
+  it('is off by default', () => {
+    const o = runModel(parseScenarioText('name: x\nsteps:\n  - send: { len: 1 }\n', 'x.yaml'));
+    expect(o.steps[0].explain).toBeUndefined();
+  });
+});

@@ -10,6 +10,8 @@ export interface RunOptions {
   backend: 'model' | 'live';
   kernel?: string;
   overrides?: Overrides;
+  /** Model backend: record each step's accounting trail. */
+  explain?: boolean;
 }
 
 export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Promise<Observation> {
@@ -22,7 +24,7 @@ export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Pro
   }
   if (opts.kernel === 'auto') {
     const auto = await autoKernel();
-    return runModel(loaded, { kernel: auto.kernel, machine: auto.overrides, overrides: opts.overrides });
+    return runModel(loaded, { kernel: auto.kernel, machine: auto.overrides, overrides: opts.overrides, explain: opts.explain });
   }
-  return runModel(loaded, { kernel: opts.kernel, overrides: opts.overrides });
+  return runModel(loaded, { kernel: opts.kernel, overrides: opts.overrides, explain: opts.explain });
 }

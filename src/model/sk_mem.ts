@@ -91,10 +91,14 @@ export function sk_mem_charge(sk: Sock, size: number): void {
   sk.ledger.charged += size;
 }
 
-/** sk_mem_uncharge(): fwd += size, then the version's reclaim rule. */
-export function sk_mem_uncharge(sk: Sock, size: number): void {
+/**
+ * sk_mem_uncharge(): fwd += size, then the version's reclaim rule. `fn`/`why` name the caller
+ * in the accounting trail (recorded after the uncharge, before any reclaim).
+ */
+export function sk_mem_uncharge(sk: Sock, size: number, fn = 'sk_mem_uncharge', why?: () => string): void {
   sk.sk_forward_alloc += size;
   sk.ledger.uncharged += size;
+  trace(sk, fn, () => (why ? why() : `fwd +${size}`));
   sk.profile.mem.afterUncharge(sk);
 }
 

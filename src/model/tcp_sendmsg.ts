@@ -197,6 +197,9 @@ function sk_page_frag_refill(sk: Sock) {
  */
 function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number): number {
   if (sk.profile.zerocopy.spliceDowngrades && !tcp_downgrade_zcopy_pure(sk, skb)) return WAIT;
+  if (skb.pure) {
+    trace(sk, 'tcp_build_frag', () => `skb #${skb.id} stays SKBFL_PURE_ZEROCOPY although it now holds spliced pages: no downgrade on this path before f8d9d938514f`, skb.id);
+  }
   const copy = sk.profile.mem.scheduleChunk(sk, want);
   if (copy === 0) return WAIT;
   const maxFrags = sk.net.sysctl['net.core.max_skb_frags'];

@@ -41,8 +41,7 @@ export function tcp_skb_entail(sk: Sock, skb: SkBuff): void {
 export function tcp_wmem_free_skb(sk: Sock, skb: SkBuff): void {
   sk.sk_wmem_queued -= skb.truesize;
   const uncharge = skb.pure ? sk.profile.zerocopy.pureFreeUncharge(skb, sk.net.cfg) : skb.truesize;
-  trace(sk, 'tcp_wmem_free_skb', () => `skb #${skb.id} freed: wq -${skb.truesize}, fwd +${uncharge}${skb.pure ? ' (pure zerocopy: only the head is uncharged)' : ''}`, skb.id);
-  sk_mem_uncharge(sk, uncharge);
+  sk_mem_uncharge(sk, uncharge, 'tcp_wmem_free_skb', () => `skb #${skb.id} freed: wq -${skb.truesize}, fwd +${uncharge}${skb.pure ? ' (pure zerocopy: only the head is uncharged)' : ''}`);
   skb_release_data(skb);
 }
 
@@ -106,5 +105,5 @@ export function tcp_trim_head(sk: Sock, skb: SkBuff, len: number): void {
   skb.data_len -= len;
   skb.truesize -= len;
   sk.sk_wmem_queued -= len;
-  if (!skb.pure) sk_mem_uncharge(sk, len);
+  if (!skb.pure) sk_mem_uncharge(sk, len, 'tcp_trim_head', () => `skb #${skb.id}: ${len} B acked: truesize, wq -${len}, fwd +${len}`);
 }

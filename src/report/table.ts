@@ -53,11 +53,23 @@ export function observationTable(obs: Observation): string {
     }
     rows.push(row(String(i), describeOp(s.op), describeResult(s.result), s, describeNotifications(s.notifications)));
   });
+  const trail = explainSection(obs);
   const head = `${obs.scenario}: ${obs.backend} backend, kernel ${obs.kernel.profile} (${obs.kernel.release}), config ${JSON.stringify(obs.kernel.config)}`;
   const legend = 'f=fwd_alloc w=wmem_queued o=optmem tb=sndbuf t=wmem_alloc (ss -m), memcg=memcg sock bytes';
   const warnings = obs.warnings.map((w) => `WARNING at step ${w.step}: ${w.check}: ${w.message}`);
   const unknown = Object.entries(obs.unknown ?? {}).map(([k, v]) => `unknown ${k}: ${v}`);
-  return [head, legend, '', renderTable(rows), ...(warnings.length ? ['', ...warnings] : []), ...unknown].join('\n');
+  return [head, legend, '', renderTable(rows), ...(warnings.length ? ['', ...warnings] : []), ...unknown, ...trail].join('\n');
+}
+
+/** The accounting trail of every step (run --explain): function, what and why, state after. */
+function explainSection(obs: Observation): string[] {
+  const out: string[] = [];
+  obs.steps.forEach((s, i) => {
+    if (s.explain === undefined || s.explain.length === 0) return;
+    out.push('', `step ${i}: ${describeOp(s.op)}${describeResult(s.result) ? ` -> ${describeResult(s.result)}` : ''}`);
+    for (const e of s.explain) out.push(`  ${e.fn}: ${e.what}  [f ${e.fwd_alloc}, w ${e.wmem_queued}]`);
+  });
+  return out;
 }
 
 export function failedExpectations(obs: Observation): number {

@@ -47,6 +47,15 @@ export interface StepObservation extends StateFields {
   notifications: Notification[];
   /** Failed expectations of an `expect` step (skmem extension). */
   failures?: ExpectFailure[];
+  /** With --explain (model backend, skmem extension): what each kernel function did, in order. */
+  explain?: TrailEntry[];
+}
+
+export interface TrailEntry {
+  fn: string;
+  what: string;
+  fwd_alloc: number;
+  wmem_queued: number;
 }
 
 export interface ExpectFailure {

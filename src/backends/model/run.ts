@@ -14,7 +14,8 @@ import { LoopbackPath, loopbackMss } from '../../paths/loopback.ts';
 import { getProfile, resolveConfig } from '../../profiles/index.ts';
 import type { KernelConfig, KernelProfile, NetSysctls } from '../../profiles/types.ts';
 import { checkExpectations } from '../../scenario/expect.ts';
-import type { Meminfo, Notification, Observation, StateFields, StepObservation, StepResult, Warning } from '../../scenario/observation.ts';
+import type { Meminfo, Notification, Observation, StateFields, StepObservation, StepResult, TrailEntry, Warning } from '../../scenario/observation.ts';
+import { withTracer } from '../../model/trace.ts';
 import type { LoadedScenario } from '../../scenario/parse.ts';
 import type { Scenario, SendArgs, SendfileArgs, SendUntilEagainArgs, SenderOptions, Step } from '../../scenario/schema.ts';
 import { applyOverrides, type Overrides } from './overrides.ts';
@@ -26,6 +27,8 @@ export interface ModelRunOptions {
   overrides?: Overrides;
   /** Machine facts (--kernel auto): replace the profile's defaults; the scenario's own values win over them. */
   machine?: Overrides;
+  /** Record each step's accounting trail (kernel functions, amounts, reasons) as `explain`. */
+  explain?: boolean;
   /** Checkers (src/checkers) run after setup and after every step; they keep their own findings. */
   checkers?: readonly Checker[];
 }
@@ -40,7 +43,7 @@ export function runModel(loaded: LoadedScenario, opts: ModelRunOptions = {}): Ob
   const sc = loaded.scenario;
   const profile = getProfile(opts.kernel ?? sc.kernel ?? '6.18');
   const { cfg, sysctl } = resolveSettings(profile, sc, opts.overrides ?? {}, opts.machine ?? {});
-  return new ModelRun(loaded, profile, cfg, sysctl, opts.checkers ?? []).run();
+  return new ModelRun(loaded, profile, cfg, sysctl, opts.checkers ?? [], opts.explain ?? false).run();
 }
 
 /** Settings in increasing precedence: profile defaults, machine facts, the scenario, --set. */
@@ -93,6 +96,7 @@ class ModelRun {
     private readonly cfg: KernelConfig,
     private readonly sysctl: NetSysctls,
     private readonly checkers: readonly Checker[] = [],
+    private readonly explain = false,
   ) {
     resetSkbIds();
     const pcpu = profile.mem.perCpuReserve ? sysctl['net.core.mem_pcpu_rsv'] : null;
@@ -109,6 +113,7 @@ class ModelRun {
     const sc = this.loaded.scenario;
     this.applySender(sc.sender, true);
     this.connect();
+    resetSkbIds(); // the zero-window filler's skbs are gone: number the scenario's own from 1
     const setup = { sender: this.meminfo() };
     const steps: StepObservation[] = [];
     let last: StepObservation = { op: {}, result: {}, ...this.state(), notifications: [] };
@@ -116,7 +121,10 @@ class ModelRun {
     for (const c of this.checkers) c.attach?.(view);
     for (const c of this.checkers) c.afterStep(view, -1, null);
     sc.steps.forEach((step, i) => {
-      const obs = this.step(step, i, last);
+      const trail: TrailEntry[] = [];
+      const obs = this.explain ? withTracer((e) => trail.push({ fn: e.fn, what: e.what, fwd_alloc: e.fwd_alloc, wmem_queued: e.wmem_queued }), () => this.step(step, i, last)) : this.step(step, i, last);
+      if ('expect' in step) delete obs.explain;
+      else if (this.explain) obs.explain = trail;
       steps.push(obs);
       last = obs;
       for (const c of this.checkers) c.afterStep(view, i, step);
