@@ -18,7 +18,7 @@ export function tcp_stream_alloc_skb(sk: Sock, force: boolean, size = 0): SkBuff
   const { cfg, profile } = sk.net;
   const end = profile.head.endOffset(size + cfg.max_tcp_header, cfg);
   const skb = new SkBuff(end, profile.zerocopy.allocTruesize(end, size, cfg));
-  trace(sk, 'tcp_stream_alloc_skb', () => `skb #${skb.id}: head end_offset ${end}, truesize ${skb.truesize}, ${force ? 'forced (queues empty)' : 'scheduled'}`, skb.id);
+  trace(sk, 'tcp_stream_alloc_skb', () => `skb #${skb.id}: head end_offset ${end}, truesize ${skb.truesize}, ${force ? 'forced' : 'scheduled'}`, skb.id);
   if (force) sk_forced_mem_schedule(sk, skb.truesize);
   else if (!sk_wmem_schedule(sk, skb.truesize)) return null;
   return skb;

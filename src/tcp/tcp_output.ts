@@ -5,7 +5,8 @@
 // tso_fragment, tcp_grow_skb, tcp_write_xmit, tcp_push_one, __tcp_push_pending_frames,
 // tcp_minshall_update, tcp_event_new_data_sent. Written from the kernel source, not copied.
 import { MAX_SKB_FRAGS } from '../model/skb_geometry.ts';
-import type { SkBuff } from '../model/skbuff.ts';
+import { samePage, type SkBuff } from '../model/skbuff.ts';
+import { trace } from '../model/trace.ts';
 import { sk_mem_charge } from '../model/sk_mem.ts';
 import type { Sock } from '../model/sock.ts';
 import { headTruesize, tcp_stream_alloc_skb, tcp_wmem_free_skb } from '../model/tcp_skb.ts';
@@ -168,6 +169,7 @@ export function tso_fragment(sk: Sock, skb: SkBuff, len: number, wire: Wire, mss
   wire.pcount.set(buff, tso_segs_of(buff, mss_now));
   const q = sk.write_queue;
   q.splice(q.indexOf(skb) + 1, 0, buff);
+  trace(sk, 'tso_fragment', () => `skb #${skb.id} split at ${len} B: new skb #${buff.id} takes ${nlen} B and their truesize (wq +${buff.truesize - nlen} for its head${buff.pure ? ', stays pure' : ''})`, buff.id);
   return buff;
 }
 
@@ -208,6 +210,7 @@ export function tcp_grow_skb(sk: Sock, skb: SkBuff, amount: number, wire: Wire):
   if (skb.eor || skb.pure !== next.pure) return;
   const nlen = Math.min(amount, next.len);
   if (nlen === 0 || !skb_shift(skb, next, nlen)) return;
+  trace(sk, 'tcp_grow_skb', () => `skb #${skb.id} takes ${nlen} B from skb #${next.id} (skb_shift: truesize moves, wq unchanged)`, skb.id);
   skb.end_seq += nlen;
   next.seq += nlen;
   if (next.len === 0) {
@@ -228,7 +231,7 @@ function skb_shift(tgt: SkBuff, skb: SkBuff, shiftlen: number): boolean {
   // count the frag slots needed, merging the first into tgt's last frag when contiguous
   const last = tgt.frags[tgt.frags.length - 1];
   const first = skb.frags[0];
-  const merge = last !== undefined && first !== undefined && last.page === first.page && last.off + last.size === first.off;
+  const merge = last !== undefined && first !== undefined && samePage(last.page, first.page) && last.off + last.size === first.off;
   let todo = shiftlen;
   let from = 0;
   let to = tgt.frags.length;
