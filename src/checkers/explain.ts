@@ -33,11 +33,15 @@ export function findCauses(trail: readonly TrailStep[]): Cause[] {
   return causes;
 }
 
-/** Signature of one violation: its rule, and for a forward-alloc residue the causes seen. */
-export function signatureOf(v: Violation, causes: readonly Cause[]): string {
-  if (v.rule !== 'destruct.fwd_alloc') return v.rule;
+/**
+ * Signatures of one violation: its rule, and for a forward-alloc residue one per cause seen
+ * ("destruct.fwd_alloc[copy_onto_pure]"), so that a run showing two known bugs at once is
+ * recognised as known.
+ */
+export function signaturesOf(v: Violation, causes: readonly Cause[]): string[] {
+  if (v.rule !== 'destruct.fwd_alloc') return [v.rule];
   const tags = [...new Set(causes.map((c) => c.tag))].sort();
-  return `${v.rule}[${tags.join(',')}]`;
+  return tags.length === 0 ? [`${v.rule}[]`] : tags.map((t) => `${v.rule}[${t}]`);
 }
 
 export interface ExplainInput {
@@ -59,6 +63,8 @@ export function explain(input: ExplainInput): string {
   if (violations.some((v) => v.rule.startsWith('destruct.') || v.rule.startsWith('identity.'))) lines.push('', ...balance(trail));
   const involved = involvedSkbs(violations, trail);
   lines.push('', `accounting trail${involved.size > 0 ? ` (skbs ${[...involved].map((id) => `#${id}`).join(', ')})` : ''}:`, trailTable(trail, involved, input.stepLabels ?? {}));
+  const fns = kernelFunctions(trail, involved, input.stepLabels ?? {});
+  if (fns.length > 0) lines.push('', 'what the kernel functions did to them:', ...fns);
   const perSkb = perSkbBalance(trail, involved);
   if (perSkb.length > 0) lines.push('', 'per skb (charges attributed where a step touched that skb alone):', ...perSkb.map((l) => `  ${l}`));
   return lines.join('\n');
@@ -129,6 +135,19 @@ function trailTable(trail: readonly TrailStep[], involved: Set<number>, labels: 
   });
   const header = ['step', 'op', 'fwd_alloc', 'wmem_queued', 'sched pg', 'recl pg', 'charged', 'uncharged', 'skbs'];
   return renderTable(rows, header).split('\n').map((l) => `  ${l}`).join('\n');
+}
+
+/** The traced kernel functions that acted on the involved skbs, step by step. */
+function kernelFunctions(trail: readonly TrailStep[], involved: Set<number>, labels: Record<number, string>): string[] {
+  const mentions = (what: string, id: number) => new RegExp(`skb #${id}(?!\\d)`).test(what);
+  const out: string[] = [];
+  for (const t of trail) {
+    const evs = t.events.filter((e) => [...involved].some((id) => e.skb === id || mentions(e.what, id)));
+    if (evs.length === 0) continue;
+    out.push(`  step ${t.index} (${t.op}${labels[t.index] ? `, ${labels[t.index]}` : ''}):`);
+    for (const e of evs) out.push(`    ${e.fn}: ${e.what}  [fwd_alloc ${e.fwd_alloc}, wmem_queued ${e.wmem_queued}]`);
+  }
+  return out;
 }
 
 /** Charges and uncharges per skb, counted only from steps in which that skb was the only one to change. */

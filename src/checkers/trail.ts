@@ -4,6 +4,7 @@
 // the differences. Off the fuzzer's hot path: used to explain a failure once it is found.
 import { SKB_TRUESIZE } from '../model/skb_geometry.ts';
 import type { SkBuff } from '../model/skbuff.ts';
+import type { TraceEvent, Tracer } from '../model/trace.ts';
 import { describeOp } from '../report/table.ts';
 import type { Step } from '../scenario/schema.ts';
 import type { Checker, ModelView, Violation } from './types.ts';
@@ -51,6 +52,8 @@ export interface TrailStep {
   before: SockState;
   after: SockState;
   skbs: SkbChange[];
+  /** What the kernel functions reported during the step (src/model/trace.ts). */
+  events: TraceEvent[];
 }
 
 export class TrailRecorder implements Checker {
@@ -60,6 +63,11 @@ export class TrailRecorder implements Checker {
   private sock: SockState | null = null;
   private skbs = new Map<number, SkbState>();
   private openTail: SkbState | null = null;
+  private pending: TraceEvent[] = [];
+  /** Install with withTracer() around the run to collect the kernel functions' own account. */
+  readonly tracer: Tracer = (ev) => {
+    this.pending.push(ev);
+  };
 
   afterStep(view: ModelView, index: number, step: Step | null): void {
     const sock = sockState(view);
@@ -69,9 +77,10 @@ export class TrailRecorder implements Checker {
     if (step !== null && this.sock !== null) {
       const { note: _note, ...op } = step as Step & { note?: string };
       this.steps.push({
-        index, op: describeOp(op), kind: Object.keys(op)[0], args: (Object.values(op)[0] ?? {}) as Record<string, unknown>, openTail: this.openTail, before: this.sock, after: sock, skbs: diff(this.skbs, skbs),
+        index, op: describeOp(op), kind: Object.keys(op)[0], args: (Object.values(op)[0] ?? {}) as Record<string, unknown>, openTail: this.openTail, before: this.sock, after: sock, skbs: diff(this.skbs, skbs), events: this.pending,
       });
     }
+    this.pending = [];
     this.sock = sock;
     this.skbs = skbs;
     const tail = view.sk.writeQueueTail();

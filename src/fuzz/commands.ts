@@ -1,0 +1,50 @@
+// The fuzzer's operations as fast-check model-based commands (fc.commands / fc.modelRun):
+// the "model" is what decides which operations are legal next (after close() only drain,
+// errqueue and sleep), the "real system" records the steps of the scenario the run will
+// execute. fast-check's command shrinker then removes and simplifies steps.
+import fc from 'fast-check';
+import { describeOp } from '../report/table.ts';
+import type { Step } from '../scenario/schema.ts';
+import { AFTER_CLOSE, STEP_ARBS, type OpKind } from './ops.ts';
+
+/** What the commands know about the connection. */
+export interface CommandModel {
+  closed: boolean;
+}
+
+export class FuzzCommand implements fc.Command<CommandModel, Step[]> {
+  constructor(
+    readonly kind: OpKind,
+    readonly step: Step,
+  ) {}
+
+  check(m: Readonly<CommandModel>): boolean {
+    return !m.closed || AFTER_CLOSE.has(this.kind);
+  }
+
+  run(m: CommandModel, steps: Step[]): void {
+    steps.push(this.step);
+    if (this.kind === 'close') m.closed = true;
+  }
+
+  toString(): string {
+    return describeOp(this.step as Record<string, unknown>);
+  }
+}
+
+/** One weighted generator over the swarm's enabled kinds. */
+export function commandArb(weights: Partial<Record<OpKind, number>>): fc.Arbitrary<FuzzCommand> {
+  const weighted = Object.entries(weights).map(([kind, weight]) => ({
+    weight: weight!,
+    arbitrary: STEP_ARBS[kind as OpKind].map((step) => new FuzzCommand(kind as OpKind, step)),
+  }));
+  return fc.oneof(...weighted);
+}
+
+/** Replays commands into steps: the legal ones in order, and whether close() ran. */
+export function toSteps(cmds: Iterable<fc.Command<CommandModel, Step[]>>): { steps: Step[]; closed: boolean } {
+  const steps: Step[] = [];
+  const model: CommandModel = { closed: false };
+  fc.modelRun(() => ({ model, real: steps }), cmds);
+  return { steps, closed: model.closed };
+}
