@@ -18,6 +18,7 @@ import { SkbTracer, tracefsRoot } from './tracefs.ts';
 import { maxTcpHeader } from './kernel_info.ts';
 import { liveAvailable } from './available.ts';
 import { release } from 'node:os';
+import { dirname } from 'node:path';
 
 /** How long drain/recv/zero-window waits for the kernel before giving up. */
 const WAIT_MS_MAX = 2000;
@@ -36,7 +37,9 @@ export async function runLive(loaded: LoadedScenario, opts: LiveOptions = {}): P
   const avail = liveAvailable();
   if (!avail.ok) throw new EnvironmentError(avail.reason);
   const memcgLoc = ownMemcg();
-  sweepStale(memcgLoc?.parent ?? null, tracefsRoot());
+  // v1 leaves live under the process's memory cgroup, v2 leaves beside it (see memcg.ts)
+  const leafParent = memcgLoc === null ? null : memcgLoc.mode === 'v1' || memcgLoc.parent === '/sys/fs/cgroup' ? memcgLoc.parent : dirname(memcgLoc.parent);
+  sweepStale(leafParent, tracefsRoot());
   const name = uniqueName();
   const journal = new Journal(name);
   const obs = await withJournal(journal, async () => {
