@@ -150,7 +150,10 @@ function kernelFunctions(trail: readonly TrailStep[], involved: Set<number>, lab
   return out;
 }
 
-/** Charges and uncharges per skb, counted only from steps in which that skb was the only one to change. */
+/**
+ * Charges and uncharges per skb, for the skbs that every step touched alone (otherwise the
+ * socket's counters cannot be split between skbs; the kernel functions' account above can).
+ */
 function perSkbBalance(trail: readonly TrailStep[], involved: Set<number>): string[] {
   const acc = new Map<number, { charged: number; uncharged: number; shared: number[]; freed: boolean }>();
   for (const t of trail) {
@@ -165,11 +168,10 @@ function perSkbBalance(trail: readonly TrailStep[], involved: Set<number>): stri
       acc.set(c.id, e);
     }
   }
-  return [...acc].map(([id, e]) => {
-    const shared = e.shared.length > 0 ? ` (steps ${e.shared.join(', ')} also changed other skbs: not attributed)` : '';
-    const verdict = e.freed && e.shared.length === 0 && e.charged !== e.uncharged
+  return [...acc].filter(([, e]) => e.shared.length === 0).map(([id, e]) => {
+    const verdict = e.freed && e.charged !== e.uncharged
       ? `: ${e.uncharged > e.charged ? `${e.uncharged - e.charged} bytes uncharged that were never charged` : `${e.charged - e.uncharged} bytes charged that were never uncharged`}`
       : '';
-    return `skb#${id}: charged ${e.charged}, uncharged ${e.uncharged}${e.freed ? ' (freed)' : ''}${verdict}${shared}`;
+    return `skb#${id}: charged ${e.charged}, uncharged ${e.uncharged}${e.freed ? ' (freed)' : ''}${verdict}`;
   });
 }

@@ -10,6 +10,10 @@ import { AFTER_CLOSE, STEP_ARBS, type OpKind } from './ops.ts';
 /** What the commands know about the connection. */
 export interface CommandModel {
   closed: boolean;
+  /** TCP_CORK is on. */
+  corked: boolean;
+  /** The last send asked for MSG_MORE: its partial tail may be held back. */
+  moreHeld: boolean;
 }
 
 export class FuzzCommand implements fc.Command<CommandModel, Step[]> {
@@ -18,13 +22,24 @@ export class FuzzCommand implements fc.Command<CommandModel, Step[]> {
     readonly step: Step,
   ) {}
 
+  /**
+   * After close() only drain, errqueue and sleep; and no drain while TCP_CORK or MSG_MORE may
+   * hold a partial skb back (the model refuses a drain that cannot finish, as the live
+   * backend's would time out).
+   */
   check(m: Readonly<CommandModel>): boolean {
-    return !m.closed || AFTER_CLOSE.has(this.kind);
+    if (m.closed && !AFTER_CLOSE.has(this.kind)) return false;
+    return this.kind !== 'drain' || m.closed || (!m.corked && !m.moreHeld);
   }
 
   run(m: CommandModel, steps: Step[]): void {
     steps.push(this.step);
     if (this.kind === 'close') m.closed = true;
+    if (this.kind === 'cork') m.corked = true;
+    if (this.kind === 'uncork') m.corked = m.moreHeld = false;
+    const send = 'send' in this.step ? this.step.send : 'send_until_eagain' in this.step ? this.step.send_until_eagain : null;
+    if (send !== null) m.moreHeld = send.flags?.includes('MSG_MORE') ?? false;
+    if ('sendfile' in this.step) m.moreHeld = false;
   }
 
   toString(): string {
@@ -42,9 +57,9 @@ export function commandArb(weights: Partial<Record<OpKind, number>>): fc.Arbitra
 }
 
 /** Replays commands into steps: the legal ones in order, and whether close() ran. */
-export function toSteps(cmds: Iterable<fc.Command<CommandModel, Step[]>>): { steps: Step[]; closed: boolean } {
+export function toSteps(cmds: Iterable<fc.Command<CommandModel, Step[]>>, corked: boolean): { steps: Step[]; closed: boolean } {
   const steps: Step[] = [];
-  const model: CommandModel = { closed: false };
+  const model: CommandModel = { closed: false, corked, moreHeld: false };
   fc.modelRun(() => ({ model, real: steps }), cmds);
   return { steps, closed: model.closed };
 }

@@ -8,7 +8,7 @@ import type { Scenario, Step } from '../scenario/schema.ts';
 import { teardown } from './ops.ts';
 import { classifyCase, type Classified } from './run_case.ts';
 
-const MAX_ROUNDS = 4;
+const MAX_ROUNDS = 12;
 
 export interface Minimized {
   scenario: Scenario;
@@ -53,11 +53,20 @@ export function minimize(kernel: string, scenario: Scenario, generated: number, 
 
 const asStep = (op: string, args: Record<string, unknown>): Step => ({ [op]: args }) as unknown as Step;
 
-/** The step without one of its optional arguments (flags, offset, contiguous, blocking), or with smaller lengths. */
+/**
+ * Simpler versions of a step: a send_until_eagain as one send (or fewer calls), without one of
+ * its optional arguments (flags, offset, contiguous, blocking), an iovec as one buffer, a
+ * length of 1 or half as long.
+ */
 function simplerSteps(step: Step): Step[] {
   const [op, args] = Object.entries(step)[0] as [string, Record<string, unknown>];
   if (args === null || typeof args !== 'object' || !['send', 'send_until_eagain', 'sendfile'].includes(op)) return [];
   const out: Step[] = [];
+  if (op === 'send_until_eagain') {
+    const { max_calls, ...rest } = args;
+    out.push(asStep('send', rest));
+    if (typeof max_calls === 'number' && max_calls > 1) out.push(asStep(op, { ...args, max_calls: Math.floor(max_calls / 2) }));
+  }
   for (const key of ['flags', 'offset', 'contiguous', 'blocking']) {
     if (key in args) {
       const { [key]: _drop, ...rest } = args;
@@ -68,7 +77,10 @@ function simplerSteps(step: Step): Step[] {
     const { iov, ...rest } = args;
     out.push(asStep(op, { ...rest, len: (iov as number[]).reduce((a, b) => a + b, 0) }));
   }
-  if (typeof args.len === 'number' && args.len > 1) out.push(asStep(op, { ...args, len: 1 }));
+  if (typeof args.len === 'number' && args.len > 1) {
+    out.push(asStep(op, { ...args, len: 1 }));
+    if (args.len > 2) out.push(asStep(op, { ...args, len: Math.floor(args.len / 2) }));
+  }
   return out;
 }
 

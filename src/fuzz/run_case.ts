@@ -5,6 +5,7 @@ import { collectViolations, createCheckers, type Violation } from '../checkers/i
 import { findCauses, signaturesOf, type Cause } from '../checkers/explain.ts';
 import { TrailRecorder, type TrailStep } from '../checkers/trail.ts';
 import { withTracer } from '../model/trace.ts';
+import { UsageError } from '../cli/errors.ts';
 import type { Warning } from '../scenario/observation.ts';
 import type { LoadedScenario } from '../scenario/parse.ts';
 import type { Scenario } from '../scenario/schema.ts';
@@ -13,8 +14,10 @@ export interface CaseOutcome {
   failed: boolean;
   violations: Violation[];
   warnings: Warning[];
-  /** A model exception (an internal error is a finding too). */
+  /** A model exception other than a refusal: an internal error is a finding too. */
   error: string | null;
+  /** The model refused the scenario (a UsageError: not modelled, or a drain that cannot finish). */
+  rejected: string | null;
 }
 
 const loadedOf = (scenario: Scenario): LoadedScenario => ({ scenario, file: `${scenario.name}.yaml`, stepLines: [] });
@@ -25,11 +28,17 @@ export function runCase(kernel: string, scenario: Scenario, overrides: Overrides
   try {
     const obs = runModel(loadedOf(scenario), { kernel, overrides, checkers: [...checkers, ...extra] });
     const violations = collectViolations(checkers);
-    return { failed: violations.length > 0 || obs.warnings.length > 0, violations, warnings: obs.warnings, error: null };
+    return { failed: violations.length > 0 || obs.warnings.length > 0, violations, warnings: obs.warnings, error: null, rejected: null };
   } catch (e) {
+    if (e instanceof UsageError) return { failed: false, violations: [], warnings: [], error: null, rejected: refusal(e.message) };
     const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return { failed: true, violations: collectViolations(checkers), warnings: [], error };
+    return { failed: true, violations: collectViolations(checkers), warnings: [], error, rejected: null };
   }
+}
+
+/** A refusal without its "file:line: steps[i]:" prefix and its numbers, to count refusals by kind. */
+function refusal(message: string): string {
+  return message.replace(/^[^:]*:[^:]*: (steps\[\d+\]: )?/, '').replace(/\d+/g, 'N');
 }
 
 export interface Classified extends CaseOutcome {

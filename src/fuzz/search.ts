@@ -59,6 +59,8 @@ export interface FuzzResult {
   elapsedMs: number;
   /** The search stopped at the time limit before reaching its run count. */
   timedOut: boolean;
+  /** Runs the model refused (UsageError), by reason: not failures, but reported. */
+  rejected: Record<string, number>;
   failures: FuzzFailure[];
 }
 
@@ -68,6 +70,7 @@ type Input = [ConnOptions, [Weights, Iterable<fc.Command<CommandModel, Step[]>>]
 class Search {
   runs = 0;
   steps = 0;
+  readonly rejected: Record<string, number> = {};
   private readonly t0 = Date.now();
   private lastProgress = Date.now();
   readonly known = new Set<string>();
@@ -91,11 +94,12 @@ class Search {
 
   /** The property: true when the run is clean (or only repeats bugs already found). */
   property = ([conn, [weights, cmds]]: Input): boolean => {
-    const { steps, closed } = toSteps(cmds);
+    const { steps, closed } = toSteps(cmds, conn.sender.tcp_cork === true);
     const swarm: Swarm = { ...conn, weights };
     const scenario = buildScenario(`fuzz-${this.o.kernel}-${this.o.seed}`, this.o.kernel, conn, steps, closed);
     const out = runCase(this.o.kernel, scenario, this.o.overrides);
     this.count(scenario.steps.length);
+    if (out.rejected !== null) this.rejected[out.rejected] = (this.rejected[out.rejected] ?? 0) + 1;
     if (!out.failed) return true;
     let result: Classified | null = null;
     if (this.o.keepGoing) {
@@ -141,6 +145,7 @@ export function fuzz(o: FuzzOptions): FuzzResult {
       break;
     }
     const at = s.progress(failures.length);
+    const rejectedAtFind = { ...s.rejected };
     const searchCounts = { runs: s.runs, steps: s.steps };
     // Phase 2: replay the failing run and shrink it, without a time limit.
     const shrunk = fc.check(prop, { seed: found.seed, path: found.counterexamplePath ?? undefined, numRuns: 1 });
@@ -154,10 +159,12 @@ export function fuzz(o: FuzzOptions): FuzzResult {
     });
     s.runs = searchCounts.runs; // shrinking runs are not search runs
     s.steps = searchCounts.steps;
+    for (const k of Object.keys(s.rejected)) delete s.rejected[k]; // nor are their refusals
+    Object.assign(s.rejected, rejectedAtFind);
     void shrunk;
     if (!o.keepGoing) break;
     for (const sig of min.result.signatures) s.known.add(sig);
     seed = (seed + 0x9e3779b9 * (round + 1)) | 0;
   }
-  return { seed: o.seed, kernel: o.kernel, runs: s.runs, steps: s.steps, elapsedMs: s.elapsed(), timedOut, failures };
+  return { seed: o.seed, kernel: o.kernel, runs: s.runs, steps: s.steps, elapsedMs: s.elapsed(), timedOut, failures, rejected: s.rejected };
 }

@@ -65,6 +65,11 @@ export function registerFuzz(program: Command): void {
         progressEveryMs: 5000,
       });
       result.failures.forEach((f, n) => report(f, n, result, o.out, overrides));
+      const refusals = Object.entries(result.rejected).sort((a, b) => b[1] - a[1]);
+      if (refusals.length > 0) {
+        const total = refusals.reduce((a, [, n]) => a + n, 0);
+        process.stdout.write(`runs the model refused (not failures; scenarios it does not run): ${fmt(total)}\n${refusals.slice(0, 5).map(([why, n]) => `  ${fmt(n)} x ${why}`).join('\n')}\n`);
+      }
       process.stdout.write(`${summary(result, Date.now() - started)}\n`);
       if (result.failures.length > 0) process.exitCode = 1;
     });
