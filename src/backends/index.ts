@@ -15,10 +15,10 @@ export interface RunOptions {
 }
 
 export async function runScenario(loaded: LoadedScenario, opts: RunOptions): Promise<Observation> {
-  if (loaded.scenario.connection.path === 'link') {
-    throw new UsageError(`${loaded.file}: connection.path link is not run step by step yet (both backends drive loopback); run link experiments with \`skmem bench msg_zerocopy --link <rate> --rtt <time>\` or \`skmem bench pressure\``);
-  }
   if (opts.backend === 'live') {
+    if (loaded.scenario.connection.path === 'link') {
+      throw new UsageError(`${loaded.file}: connection.path link runs on the model only (the live backend drives loopback); run it with \`skmem run ${loaded.file}\` or \`skmem compare\`, link experiments with \`skmem bench msg_zerocopy --link <rate> --rtt <time>\``);
+    }
     const live = await import('./live/index.ts');
     return live.runLive(loaded, { profileLabel: 'live' });
   }

@@ -3,7 +3,7 @@
 // ModelView, never changes it, and records what it finds as Violations: the step, the rule,
 // the values it saw. Enabled by `skmem run --check`, in every test and in the fuzzer.
 import type { NetContext, Sock } from '../model/sock.ts';
-import type { LoopbackPath } from '../paths/loopback.ts';
+import type { Path } from '../paths/path.ts';
 import type { KernelProfile } from '../profiles/types.ts';
 import type { Step } from '../scenario/schema.ts';
 
@@ -13,7 +13,7 @@ export interface ModelView {
   readonly net: NetContext;
   /** The sender (the only socket whose memory the model accounts). */
   readonly sk: Sock;
-  readonly path: LoopbackPath;
+  readonly path: Path;
   /** inet_csk_destroy_sock() / inet_sock_destruct() have run for the sender. */
   readonly destroyed: boolean;
 }

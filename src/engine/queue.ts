@@ -67,6 +67,13 @@ export class EventQueue {
     if (this.now < until) this.now = until;
   }
 
+  /** Drop every pending event (the connection they belong to is gone); the clock stays. */
+  clear(): void {
+    this.t.length = 0;
+    this.s.length = 0;
+    this.h.length = 0;
+  }
+
   private pop(): Handler {
     const t = this.t;
     const s = this.s;

@@ -28,6 +28,7 @@ import type { Sock } from '../model/sock.ts';
 import type { SendHooks } from '../model/tcp_sendmsg.ts';
 import { tcp_wmem_free_skb } from '../model/tcp_skb.ts';
 // helper-4's receiver and sender ACK processing (tcp_ack frees and trims the rtx queue)
+import { tcp_cleanup_rbuf, tcp_recvmsg } from '../tcp/tcp.ts';
 import { RcvSock, tcp_ack as tcp_ack_clean, tcp_delack_timer, tcp_rcv_data, tcp_send_ack, type Ack, type Segment } from '../tcp/tcp_input.ts';
 import {
   __tcp_select_window, sk_gso_max_size, tcp_grow_skb, tcp_nagle_test, tcp_receive_window, tcp_select_initial_window,
@@ -134,6 +135,12 @@ export interface FlowOptions {
   rx_wake_ns: number;
   /** The receiving application reads at most this many bytes per recv() (msg_zerocopy: 1 << 21). */
   rx_read_max: number;
+  /**
+   * false: the receiving application reads only when told (appRead(); the step runner's `recv`
+   * and `drain`), as the scenario format's receiver does. Default true: it wakes on data_ready
+   * and reads everything (msg_zerocopy's do_rx).
+   */
+  rx_auto?: boolean;
 }
 
 /** What a flow reports to the application driving its sender (poll wake-ups). */
@@ -467,7 +474,7 @@ export class LinkFlow implements SendHooks, CcSock {
     const wire = skb.len + segs * (this.hdr + ETH_WIRE_OVERHEAD);
     const done = this.nic.enqueue(this.q.now, wire);
     const seq = skb.seq;
-    const end = skb.end_seq;
+    const end = skb.seq + skb.len; // the data; a FIN's sequence number is added by the receiver
     const len = skb.len;
     const fin = skb.fin;
     const psh = skb.psh;
@@ -561,6 +568,7 @@ export class LinkFlow implements SendHooks, CcSock {
   /** tcp_data_ready(): wake the reader once SO_RCVLOWAT bytes are queued. */
   private dataReady(): void {
     const r = this.rcv;
+    if (this.opts.rx_auto === false) return;
     if (this.rxWakePending || r.rcv_nxt - r.copied_seq < Math.min(this.opts.rcvlowat, r.rcvbuf >> 1)) return;
     this.rxWakePending = true;
     this.q.after(this.opts.rx_wake_ns, this.rxRead);
@@ -585,6 +593,22 @@ export class LinkFlow implements SendHooks, CcSock {
       if (nw !== 0 && nw >= 2 * now) this.sendAck(tcp_send_ack(r));
     }
   };
+
+  /**
+   * The receiving application reads up to `max` bytes now: tcp_recvmsg() (fully read skbs are
+   * freed) and tcp_cleanup_rbuf() (an ACK if one is due or the window at least doubles).
+   */
+  appRead(max: number): number {
+    const r = this.rcv;
+    const n = tcp_recvmsg(r, max);
+    if (n > 0) {
+      this.rxBytes += n;
+      this.rxCalls++;
+    }
+    const a = tcp_cleanup_rbuf(r, n);
+    if (a !== null) this.sendAck(a);
+    return n;
+  }
 
   /** The ACK crosses the link back to the sender (pure ACKs are not lost in this model). */
   private sendAck(a: Ack): void {

@@ -10,7 +10,7 @@
 // it is processed at once. ACK processing frees skbs (tcp_clean_rtx_queue) and sends more
 // (tcp_data_snd_check). Timers run only when simulated time advances (`sleep`, the
 // zero-window filler's wait for SIOCOUTQ 0).
-import { PAGE_SIZE } from '../model/skb_geometry.ts';
+import { PAGE_SIZE, roundupPowOfTwo, SIZEOF_SK_BUFF, SIZEOF_SKB_SHARED_INFO, SKB_DATA_ALIGN } from '../model/skb_geometry.ts';
 import type { Page, SkBuff } from '../model/skbuff.ts';
 import type { Sock } from '../model/sock.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
@@ -18,6 +18,9 @@ import { tcp_sendmsg_locked, type SendHooks } from '../model/tcp_sendmsg.ts';
 import { IovIter } from '../model/zerocopy.ts';
 import { tcp_cleanup_rbuf, tcp_recvmsg, tcp_sock_set_quickack, tcp_connect_loopback, type RcvOptions } from '../tcp/tcp.ts';
 import { RcvSock, segmentOf, tcp_ack, tcp_delack_timer, tcp_rcv_data, type Ack } from '../tcp/tcp_input.ts';
+import type { NetSysctls } from '../profiles/types.ts';
+import type { Connection } from '../scenario/schema.ts';
+import type { Path } from './path.ts';
 import {
   forced_push, sk_gso_max_size, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, tcp_mark_push, tcp_nagle_test, tcp_sync_mss, tcp_write_xmit,
   tcp_xmit_size_goal, tp_nonagle, type Wire,
@@ -55,7 +58,8 @@ export interface LoopbackOptions {
   cwnd: number;
 }
 
-export class LoopbackPath implements SendHooks, Wire {
+export class LoopbackPath implements Path, Wire {
+  readonly kind = 'loopback';
   /** Receive-side coalescing observers: the checkers' hook (src/checkers/kernel_coalesce.ts). */
   readonly coalesceObservers: CoalesceObserver[] = [];
   readonly pcount = new Map<SkBuff, number>();
@@ -85,6 +89,27 @@ export class LoopbackPath implements SendHooks, Wire {
   private gsoMax(sk: Sock): number {
     return sk_gso_max_size(sk, LOOPBACK_GSO_MAX_SIZE);
   }
+
+  /** Path.establish(): the scenario's connection; MSS, tcp_init_buffer_space() -> tcp_sndbuf_expand(), then connect(). */
+  establish(sk: Sock, conn: Connection, sysctl: NetSysctls): void {
+    const { mss_clamp, mss_cache } = loopbackMss(conn.family);
+    sk.mss_cache = mss_cache;
+    const route = conn.route;
+    const cwnd = route.cwnd_lock ?? route.initcwnd ?? 10;
+    if (!sk.sndbuf_locked) {
+      // tcp_sndbuf_expand(): 2 (bbr: 3) * max(10, cwnd) * per-MSS truesize, capped by tcp_wmem[2]
+      const perMss = roundupPowOfTwo(Math.max(mss_clamp, mss_cache) + sk.net.cfg.max_tcp_header + SKB_DATA_ALIGN(SIZEOF_SKB_SHARED_INFO)) + SKB_DATA_ALIGN(SIZEOF_SK_BUFF);
+      const nrSegs = Math.max(10, cwnd, 3 + 1);
+      const factor = conn.congestion === 'bbr' ? 3 : 2; // bbr_sndbuf_expand() returns 3
+      const sndmem = factor * nrSegs * perMss;
+      if (sk.sk_sndbuf < sndmem) sk.sk_sndbuf = Math.min(sndmem, sysctl['net.ipv4.tcp_wmem'][2]);
+    }
+    // net.core.rmem_max is no scenario sysctl; its default equals wmem_max's in every profile
+    this.connect(sk, { family: conn.family, rcvbuf: conn.receiver?.rcvbuf, cwnd }, { rmem: sysctl['net.ipv4.tcp_rmem'], rmemMax: sysctl['net.core.wmem_max'] });
+  }
+
+  /** Path.disconnected(): tcp_disconnect() already purged the queues; nothing is in flight on loopback. */
+  disconnected(_sk: Sock): void {}
 
   /**
    * The three-way handshake (tcp_connect_loopback), then for `start: zero_window` the live

@@ -4,13 +4,15 @@ import type { Checker, ModelView } from '../../checkers/types.ts';
 import { UsageError } from '../../cli/errors.ts';
 import { Memcg, TcpProto } from '../../model/proto_mem.ts';
 import { resetSkbIds } from '../../model/skbuff.ts';
-import { SKB_DATA_ALIGN, SIZEOF_SK_BUFF, SIZEOF_SKB_SHARED_INFO, PAGE_SIZE, roundupPowOfTwo } from '../../model/skb_geometry.ts';
+import { PAGE_SIZE } from '../../model/skb_geometry.ts';
 import { setSndbuf, Sock, type NetContext } from '../../model/sock.ts';
 import { sk_mem_reclaim } from '../../model/sk_mem.ts';
 import { destroySock, tcp_disconnect, tcp_send_fin, tcp_write_queue_purge } from '../../model/tcp_close.ts';
 import { EAGAIN, ENOBUFS, EPIPE, tcp_sendmsg_locked } from '../../model/tcp_sendmsg.ts';
 import { IovIter, read_error_queue } from '../../model/zerocopy.ts';
-import { LoopbackPath, loopbackMss } from '../../paths/loopback.ts';
+import { LinkStepPath } from '../../paths/link_steps.ts';
+import { LoopbackPath } from '../../paths/loopback.ts';
+import type { Path } from '../../paths/path.ts';
 import { getProfile, resolveConfig } from '../../profiles/index.ts';
 import type { KernelConfig, KernelProfile, NetSysctls } from '../../profiles/types.ts';
 import { checkExpectations } from '../../scenario/expect.ts';
@@ -82,7 +84,7 @@ class UserBuffers {
 class ModelRun {
   private readonly net: NetContext;
   private readonly sk: Sock;
-  private readonly path: LoopbackPath;
+  private readonly path: Path;
   private readonly bufs = new UserBuffers();
   private readonly warnings: Warning[] = [];
   private destroyed = false;
@@ -106,7 +108,7 @@ class ModelRun {
     this.sk = new Sock(this.net, 1);
     this.net.proto.sockets_allocated = 2;
     const sc = loaded.scenario;
-    this.path = new LoopbackPath(sc.connection.start, sc.connection.route.rto_min_ms ?? 200);
+    this.path = sc.connection.path === 'link' ? new LinkStepPath() : new LoopbackPath(sc.connection.start, sc.connection.route.rto_min_ms ?? 200);
   }
 
   run(): Observation {
@@ -151,30 +153,9 @@ class ModelRun {
     };
   }
 
-  /** Connection establishment: MSS, then tcp_init_buffer_space() -> tcp_sndbuf_expand(). */
+  /** Connection establishment on the scenario's path: MSS, windows, tcp_init_buffer_space() -> tcp_sndbuf_expand(). */
   private connect(): void {
-    const sc = this.loaded.scenario;
-    const { mss_clamp, mss_cache } = loopbackMss(sc.connection.family);
-    this.sk.mss_cache = mss_cache;
-    if (!this.sk.sndbuf_locked) this.sndbufExpand(mss_clamp, mss_cache);
-    const route = sc.connection.route;
-    this.path.connect(
-      this.sk,
-      { family: sc.connection.family, rcvbuf: sc.connection.receiver?.rcvbuf, cwnd: route.cwnd_lock ?? route.initcwnd ?? 10 },
-      // net.core.rmem_max is no scenario sysctl; its default equals wmem_max's in every profile
-      { rmem: this.sysctl['net.ipv4.tcp_rmem'], rmemMax: this.sysctl['net.core.wmem_max'] },
-    );
-  }
-
-  /** tcp_sndbuf_expand() */
-  private sndbufExpand(mss_clamp: number, mss_cache: number): void {
-    const sc = this.loaded.scenario;
-    const perMss = roundupPowOfTwo(Math.max(mss_clamp, mss_cache) + this.cfg.max_tcp_header + SKB_DATA_ALIGN(SIZEOF_SKB_SHARED_INFO)) + SKB_DATA_ALIGN(SIZEOF_SK_BUFF);
-    const cwnd = sc.connection.route.cwnd_lock ?? sc.connection.route.initcwnd ?? 10;
-    const nrSegs = Math.max(10, cwnd, 3 + 1);
-    const factor = sc.connection.congestion === 'bbr' ? 3 : 2; // bbr_sndbuf_expand() returns 3
-    const sndmem = factor * nrSegs * perMss;
-    if (this.sk.sk_sndbuf < sndmem) this.sk.sk_sndbuf = Math.min(sndmem, this.sysctl['net.ipv4.tcp_wmem'][2]);
+    this.path.establish(this.sk, this.loaded.scenario.connection, this.sysctl);
   }
 
   private applySender(o: SenderOptions, beforeConnect: boolean): void {
@@ -222,6 +203,7 @@ class ModelRun {
       result = { ret: 0 };
     } else if ('disconnect' in step) {
       tcp_disconnect(this.sk);
+      this.path.disconnected(this.sk);
       result = { ret: 0 };
     } else if ('sleep' in step) {
       this.path.advance(this.sk, step.sleep.ms);
