@@ -85,10 +85,11 @@ class Search {
 
   /**
    * The connection options shrink on their own; the swarm weights only steer generation (they
-   * are chained to the commands, whose shrinker then works on a fixed mix).
+   * are chained to the commands, whose shrinker then works on a fixed mix). Sequence lengths
+   * spread over 0..maxSteps (size 'max'), not fast-check's default of a few commands.
    */
   arbitrary(): fc.Arbitrary<Input> {
-    const commands = weightsArb(this.o.ops).chain((w) => fc.tuple(fc.constant(w), fc.commands([commandArb(w)], { maxCommands: this.o.maxSteps })));
+    const commands = weightsArb(this.o.ops).chain((w) => fc.tuple(fc.constant(w), fc.commands([commandArb(w)], { maxCommands: this.o.maxSteps, size: 'max' })));
     return fc.tuple(connOptionsArb, commands);
   }
 
