@@ -75,7 +75,7 @@ function simplerSteps(step: Step): Step[] {
   }
   if (Array.isArray(args.iov)) {
     const { iov, ...rest } = args;
-    out.push(asStep(op, { ...rest, len: (iov as number[]).reduce((a, b) => a + b, 0) }));
+    out.push(asStep(op, { len: (iov as number[]).reduce((a, b) => a + b, 0), ...rest }));
   }
   if (typeof args.len === 'number' && args.len > 1) {
     out.push(asStep(op, { ...args, len: 1 }));
