@@ -4,7 +4,7 @@
 // sk_zckey), net/core/sock.c (sk_setsockopt SO_SNDBUF, sk_get_meminfo) and
 // net/ipv4/tcp.c tcp_init_sock(), 5.15 .. 6.18.
 import type { KernelConfig, KernelProfile, NetSysctls } from '../profiles/types.ts';
-import type { Memcg, TcpProto } from './proto_mem.ts';
+import { Memcg, TcpProto } from './proto_mem.ts';
 import type { Page, SkBuff } from './skbuff.ts';
 import type { ErrQueueEntry } from './zerocopy.ts';
 
@@ -28,6 +28,21 @@ export interface NetContext {
   /** Simulated time, milliseconds. */
   now_ms: number;
   nextPageId: number;
+  /** struct user_struct of the sending user: locked_vm pages (mm_account_pinned_pages). */
+  readonly user: { locked_vm_pages: number };
+}
+
+/** One network namespace (and its user and memcg) for the given kernel, settings and limits. */
+export function newNetContext(profile: KernelProfile, cfg: KernelConfig, sysctl: NetSysctls): NetContext {
+  const pcpu = profile.mem.perCpuReserve ? sysctl['net.core.mem_pcpu_rsv'] : null;
+  return {
+    profile, cfg, sysctl,
+    proto: new TcpProto(sysctl['net.ipv4.tcp_mem'], pcpu),
+    memcg: new Memcg(),
+    now_ms: 0,
+    nextPageId: 2 ** 40,
+    user: { locked_vm_pages: 0 },
+  };
 }
 
 export class Sock {

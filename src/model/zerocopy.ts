@@ -56,17 +56,31 @@ function msg_zerocopy_alloc(sk: Sock, size: number): UbufInfo | null {
     return null;
   }
   const uarg = new UbufInfo(sk, sk.sk_zckey >>> 0, size, notifTruesize(sk));
+  if (!mm_account_pinned_pages(sk, uarg, size)) return null; // the notification skb is freed again
   sk.sk_omem_alloc += uarg.notif_truesize;
   trace(sk, 'msg_zerocopy_alloc', () => `ubuf_info id ${uarg.id}: notification skb charged to optmem +${uarg.notif_truesize} (now ${sk.sk_omem_alloc})`);
-  mm_account_pinned_pages(sk, uarg, size);
   sk.sk_zckey = (sk.sk_zckey + 1) >>> 0;
   return uarg;
 }
 
-/** mm_account_pinned_pages(): (size >> PAGE_SHIFT) + 2 pages, skipped with CAP_IPC_LOCK. */
-function mm_account_pinned_pages(sk: Sock, uarg: UbufInfo, size: number): void {
-  if (sk.net.cfg.cap_ipc_lock || size === 0) return;
-  uarg.locked_pages += Math.floor(size / PAGE_SIZE) + 2;
+/**
+ * mm_account_pinned_pages(): charge (size >> PAGE_SHIFT) + 2 pages to the user's locked_vm;
+ * false (-> ENOBUFS) past RLIMIT_MEMLOCK. Skipped with CAP_IPC_LOCK, and on 6.x also when the
+ * limit is RLIM_INFINITY.
+ */
+function mm_account_pinned_pages(sk: Sock, uarg: UbufInfo, size: number): boolean {
+  const { cfg, user, profile } = sk.net;
+  if (cfg.cap_ipc_lock || size === 0) return true;
+  if (cfg.rlimit_memlock < 0 && profile.memlockInfinityBypass) return true;
+  const pages = Math.floor(size / PAGE_SIZE) + 2;
+  const max = cfg.rlimit_memlock < 0 ? Infinity : Math.floor(cfg.rlimit_memlock / PAGE_SIZE);
+  if (user.locked_vm_pages + pages > max) {
+    trace(sk, 'mm_account_pinned_pages', () => `ENOBUFS: locked_vm ${user.locked_vm_pages} + ${pages} pages > RLIMIT_MEMLOCK ${max} pages (ulimit -l; CAP_IPC_LOCK bypasses it)`);
+    return false;
+  }
+  user.locked_vm_pages += pages;
+  uarg.locked_pages += pages;
+  return true;
 }
 
 /**
@@ -78,7 +92,7 @@ export function msg_zerocopy_realloc(sk: Sock, size: number, tail: UbufInfo | nu
     const bytelen = tail.bytelen + size;
     const full = tail.len === ZC_LEN_LIMIT || bytelen > ZC_BYTELEN_LIMIT;
     if (!full && ((tail.id + tail.len) >>> 0) === sk.sk_zckey) {
-      mm_account_pinned_pages(sk, tail, size);
+      if (!mm_account_pinned_pages(sk, tail, size)) return null;
       tail.len++;
       tail.bytelen = bytelen;
       sk.sk_zckey = (sk.sk_zckey + 1) >>> 0;
@@ -112,7 +126,8 @@ export function net_zcopy_put_abort(uarg: UbufInfo): void {
  */
 function __msg_zerocopy_callback(uarg: UbufInfo): void {
   const sk = uarg.sk;
-  uarg.locked_pages = 0; // mm_unaccount_pinned_pages()
+  sk.net.user.locked_vm_pages -= uarg.locked_pages; // mm_unaccount_pinned_pages()
+  uarg.locked_pages = 0;
   if (uarg.len === 0 || sk.dead) {
     sk.sk_omem_alloc -= uarg.notif_truesize; // consume_skb() -> sock_ofree()
     return;

@@ -15,6 +15,8 @@ export interface KernelConfig {
   nr_cpus: number;
   /** The sender has CAP_IPC_LOCK (root): mm_account_pinned_pages() is skipped. */
   cap_ipc_lock: boolean;
+  /** RLIMIT_MEMLOCK of the sender in bytes (-1 = unlimited): caps user->locked_vm for MSG_ZEROCOPY pins. */
+  rlimit_memlock: number;
 }
 
 /** Sysctls the model reads (per network namespace where the kernel makes them so). */
@@ -96,6 +98,8 @@ export interface KernelProfile {
    * 5.x pipe_to_sendpage() calls do_tcp_sendpages() once per page.
    */
   readonly splicePagesPerCall: number;
+  /** mm_account_pinned_pages() skips accounting when RLIMIT_MEMLOCK is RLIM_INFINITY (6.x). */
+  readonly memlockInfinityBypass: boolean;
   /** sk_stream_kill_queues() also WARNs on sk_forward_alloc after the final reclaim (5.x; gone by 6.18). */
   readonly killQueuesWarnsFwd: boolean;
   /**

@@ -128,6 +128,7 @@ export const configFacts = z.strictObject({
   max_header: posInt('MAX_HEADER in bytes').optional(),
   nr_cpus: posInt('a CPU count').min(1).optional(),
   cap_ipc_lock: bool.optional(),
+  rlimit_memlock: z.union([size('RLIMIT_MEMLOCK in bytes'), z.literal('unlimited')]).transform((v) => (v === 'unlimited' ? -1 : v)).optional(),
 });
 export type ConfigOverrides = z.infer<typeof configFacts>;
 

@@ -3,9 +3,8 @@
 import { UsageError } from '../cli/errors.ts';
 import { CONGESTION_CONTROLS } from '../engine/cc.ts';
 import type { EventQueue } from '../engine/queue.ts';
-import { Memcg, TcpProto } from '../model/proto_mem.ts';
 import { resetSkbIds } from '../model/skbuff.ts';
-import { setSndbuf, Sock, type NetContext } from '../model/sock.ts';
+import { newNetContext, setSndbuf, Sock, type NetContext } from '../model/sock.ts';
 import { LinkFlow, Nic, type FlowOptions, type LinkParams } from '../paths/link.ts';
 import { getProfile, resolveConfig } from '../profiles/index.ts';
 import type { KernelConfig, NetSysctls } from '../profiles/types.ts';
@@ -31,8 +30,7 @@ export class Host {
     const profile = getProfile(opts.kernel);
     const sysctl: NetSysctls = { ...profile.sysctlDefaults, ...(opts.sysctl ?? {}) };
     const cfg = resolveConfig(profile, opts.config ?? {});
-    const pcpu = profile.mem.perCpuReserve ? sysctl['net.core.mem_pcpu_rsv'] : null;
-    this.net = { profile, cfg, sysctl, proto: new TcpProto(sysctl['net.ipv4.tcp_mem'], pcpu), memcg: new Memcg(), now_ms: 0, nextPageId: 1 << 40 };
+    this.net = newNetContext(profile, cfg, sysctl);
     this.nic = new Nic(opts.link.rate_bps);
     if (CONGESTION_CONTROLS[opts.cc] === undefined) {
       throw new UsageError(`unknown congestion control "${opts.cc}" (expected ${Object.keys(CONGESTION_CONTROLS).join(' or ')})`);

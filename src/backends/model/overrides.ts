@@ -7,7 +7,7 @@ import { parseSize } from '../../scenario/schema.ts';
 export type Overrides = Record<string, string>;
 
 const CONFIG_KEYS: Record<keyof KernelConfig, 'int' | 'bool'> = {
-  max_tcp_header: 'int', max_header: 'int', nr_cpus: 'int', cap_ipc_lock: 'bool',
+  max_tcp_header: 'int', max_header: 'int', nr_cpus: 'int', cap_ipc_lock: 'bool', rlimit_memlock: 'int',
 };
 const TRIPLE_SYSCTLS = ['net.ipv4.tcp_wmem', 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_mem'];
 const INT_SYSCTLS = [

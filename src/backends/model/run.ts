@@ -2,10 +2,9 @@
 // the observation contract. Deterministic: simulated time, no randomness, no I/O.
 import type { Checker, ModelView } from '../../checkers/types.ts';
 import { UsageError } from '../../cli/errors.ts';
-import { Memcg, TcpProto } from '../../model/proto_mem.ts';
 import { resetSkbIds } from '../../model/skbuff.ts';
 import { PAGE_SIZE } from '../../model/skb_geometry.ts';
-import { setSndbuf, Sock, type NetContext } from '../../model/sock.ts';
+import { setSndbuf, Sock, type NetContext, newNetContext } from '../../model/sock.ts';
 import { sk_mem_reclaim } from '../../model/sk_mem.ts';
 import { destroySock, tcp_disconnect, tcp_send_fin, tcp_write_queue_purge } from '../../model/tcp_close.ts';
 import { EAGAIN, ENOBUFS, EPIPE, tcp_sendmsg_locked } from '../../model/tcp_sendmsg.ts';
@@ -101,10 +100,7 @@ class ModelRun {
     private readonly explain = false,
   ) {
     resetSkbIds();
-    const pcpu = profile.mem.perCpuReserve ? sysctl['net.core.mem_pcpu_rsv'] : null;
-    this.net = {
-      profile, cfg, sysctl, proto: new TcpProto(sysctl['net.ipv4.tcp_mem'], pcpu), memcg: new Memcg(), now_ms: 0, nextPageId: 1 << 40,
-    };
+    this.net = newNetContext(profile, cfg, sysctl);
     this.sk = new Sock(this.net, 1);
     this.net.proto.sockets_allocated = 2;
     const sc = loaded.scenario;
