@@ -21,6 +21,7 @@ const exampleFiles = readdirSync('examples')
 const files = [...corpusFiles.map((f) => `corpus/${f}`), ...exampleFiles.map((f) => `examples/${f}`)];
 const gaps = parse(readFileSync('corpus/known_gaps.yaml', 'utf8')) as Record<string, { reason: string }>;
 const live = liveAvailable();
+const LIVE_RETRIES = 2;
 if (!live.ok) console.warn(`corpus live comparison skipped: ${live.reason}`);
 
 describe('validation corpus', () => {
@@ -36,17 +37,26 @@ describe('validation corpus', () => {
   it.skipIf(!live.ok)('model matches live except the listed gaps', async () => {
     let exact = 0;
     const unexpected: string[] = [];
+    const retried: string[] = [];
     for (const f of files) {
       const loaded = loadScenarioFile(f);
       const model = await runScenario(loaded, { backend: 'model', kernel: 'auto' });
-      const obs = await runLive(loaded, { profileLabel: 'live' });
-      const diffs = diffObservations(model, obs);
       const name = loaded.scenario.name;
+      // A receiver that really reads makes the live run depend on real time (live-kernel-method.md:
+      // "repeat and compare"): an unexpected mismatch is measured again, at most twice, and
+      // reported; a scenario counts as matching only if a whole live run matches exactly.
+      let diffs = diffObservations(model, await runLive(loaded, { profileLabel: 'live' }));
+      for (let retry = 1; diffs.length > 0 && !gaps[name] && retry <= LIVE_RETRIES; retry++) {
+        retried.push(`${name} (retry ${retry}: ${diffs.length} field(s) differed)`);
+        diffs = diffObservations(model, await runLive(loaded, { profileLabel: 'live' }));
+      }
       if (diffs.length === 0) exact++;
       if (diffs.length === 0 && gaps[name]) unexpected.push(`${name}: listed as a known gap but now matches: remove it from corpus/known_gaps.yaml`);
       if (diffs.length > 0 && !gaps[name]) unexpected.push(`${name}: ${diffs.slice(0, 3).map((d) => `step ${d.step} ${d.field} model ${JSON.stringify(d.model)} live ${JSON.stringify(d.live)}`).join('; ')}`);
     }
+    if (retried.length > 0) console.warn(`live runs measured again after a timing-dependent mismatch: ${retried.join(', ')}`);
     console.log(`validation corpus: ${exact}/${files.length} scenarios (${corpusFiles.length} corpus + ${exampleFiles.length} 6.18 examples) match the live kernel exactly; ${Object.keys(gaps).length} known gaps`);
     expect(unexpected).toEqual([]);
   });
+});
 });
