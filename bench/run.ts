@@ -7,6 +7,8 @@ import { runModel } from '../src/backends/model/run.ts';
 import { loadScenarioFile, parseScenarioText } from '../src/scenario/parse.ts';
 import { DEFAULT_LINK } from '../src/paths/link.ts';
 import { DEFAULT_COSTS, runMsgZerocopy } from '../src/workloads/msg_zerocopy.ts';
+import { OP_KINDS } from '../src/fuzz/ops.ts';
+import { fuzz } from '../src/fuzz/search.ts';
 
 const ROUNDS = 200;
 const CALLS_PER_ROUND = 32; // sndbuf 2626560 holds ~36 x 64 KiB (wq counts pinned pages too)
@@ -46,6 +48,7 @@ for (const kernel of ['6.18', '5.15']) {
 }
 await backendComparison(now);
 linkExperiment(now);
+fuzzThroughput(now);
 writeFileSync(lastPath, `${JSON.stringify(now, null, 2)}\n`);
 
 /**
@@ -99,5 +102,25 @@ function linkExperiment(record: Record<string, number>): void {
     console.log(
       `  ${kernel}: simulated seconds per wall second ${rate.toFixed(2)} (target 10)${ratio}; ${Math.round(r.sendmsg_calls / (r.wall_ms / 1000)).toLocaleString('en-US')} sendmsg/s, ${Math.round(r.events / (r.wall_ms / 1000)).toLocaleString('en-US')} events/s, ${(r.goodput_bps / 1e9).toFixed(1)} Gbit/s simulated, heap ${heapMiB.toFixed(0)} MiB`,
     );
+  }
+}
+
+/**
+ * skmem fuzz's hot path: generated steps per second with every checker on (fixed seed, all
+ * operation kinds, up to 30 steps per run plus the close/drain teardown), one core.
+ */
+function fuzzThroughput(record: Record<string, number>): void {
+  console.log('\nskmem fuzz, checkers on, one core (fixed seed, all operation kinds)');
+  for (const kernel of ['6.18', '5.17', '5.15']) {
+    const opts = { kernel, seed: 20260101, runs: 1_000_000, maxSteps: 30, ops: OP_KINDS, keepGoing: false };
+    fuzz({ ...opts, timeLimitMs: 300 }); // warm up the JIT
+    const r = fuzz({ ...opts, timeLimitMs: 3000 });
+    const rate = r.steps / (r.elapsedMs / 1000);
+    const key = `${kernel} fuzz steps/s`;
+    const prev = last[key];
+    record[key] = rate;
+    const ratio = prev ? ` (x${(rate / prev).toFixed(2)} vs previous run)` : ' (no previous run recorded)';
+    const found = r.failures.length > 0 ? `; FAILURE: ${r.failures[0].result.signatures.join(', ')}` : '';
+    console.log(`  ${kernel}: ${Math.round(rate).toLocaleString('en-US').padStart(9)} steps/s, ${Math.round(r.runs / (r.elapsedMs / 1000)).toLocaleString('en-US')} runs/s${ratio}${found}`);
   }
 }
