@@ -59,4 +59,3 @@ describe('validation corpus', () => {
     expect(unexpected).toEqual([]);
   });
 });
-});
