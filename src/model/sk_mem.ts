@@ -6,7 +6,7 @@
 // from the profile's MemAccounting strategy.
 import { PAGE_SIZE, sk_mem_pages } from './skb_geometry.ts';
 import { sk_stream_moderate_sndbuf, sk_unused_reserved_mem, type Sock } from './sock.ts';
-import { trace } from './trace.ts';
+import { TRACE, trace } from './trace.ts';
 
 /** sk_wmem_schedule(): true when `size` bytes are covered by fwd, scheduling pages if needed. */
 export function sk_wmem_schedule(sk: Sock, size: number): boolean {
@@ -20,11 +20,11 @@ export function __sk_mem_schedule(sk: Sock, size: number): boolean {
   sk.sk_forward_alloc += amt * PAGE_SIZE;
   if (__sk_mem_raise_allocated(sk, size, amt)) {
     noteScheduled(sk, amt);
-    trace(sk, '__sk_mem_schedule', () => `+${amt} page(s) for ${size} B (tcp_memory_allocated ${sk.net.proto.exact_pages}, memcg ${sk.net.memcg?.sock_pages ?? '-'})`);
+    if (TRACE.on) trace(sk, '__sk_mem_schedule', () => `+${amt} page(s) for ${size} B (tcp_memory_allocated ${sk.net.proto.exact_pages}, memcg ${sk.net.memcg?.sock_pages ?? '-'})`);
     return true;
   }
   sk.sk_forward_alloc -= amt * PAGE_SIZE;
-  trace(sk, '__sk_mem_raise_allocated', () => `refused ${amt} page(s): tcp_memory_allocated ${sk.net.proto.memory_allocated + amt} vs tcp_mem ${sk.net.proto.tcp_mem.join('/')}${sk.net.proto.memory_pressure ? ', under pressure' : ''}, wq ${sk.sk_wmem_queued} + ${size} < sndbuf ${sk.sk_sndbuf}`);
+  if (TRACE.on) trace(sk, '__sk_mem_raise_allocated', () => `refused ${amt} page(s): tcp_memory_allocated ${sk.net.proto.memory_allocated + amt} vs tcp_mem ${sk.net.proto.tcp_mem.join('/')}${sk.net.proto.memory_pressure ? ', under pressure' : ''}, wq ${sk.sk_wmem_queued} + ${size} < sndbuf ${sk.sk_sndbuf}`);
   return false;
 }
 
@@ -77,7 +77,7 @@ export function sk_forced_mem_schedule(sk: Sock, size: number): void {
   sk.net.proto.add(amt);
   sk.net.memcg?.force_charge(amt);
   noteScheduled(sk, amt);
-  trace(sk, 'sk_forced_mem_schedule', () => `+${amt} page(s) for ${size} B, never refused`);
+  if (TRACE.on) trace(sk, 'sk_forced_mem_schedule', () => `+${amt} page(s) for ${size} B, never refused`);
 }
 
 function noteScheduled(sk: Sock, pages: number): void {
@@ -98,7 +98,7 @@ export function sk_mem_charge(sk: Sock, size: number): void {
 export function sk_mem_uncharge(sk: Sock, size: number, fn = 'sk_mem_uncharge', why?: () => string): void {
   sk.sk_forward_alloc += size;
   sk.ledger.uncharged += size;
-  trace(sk, fn, () => (why ? why() : `fwd +${size}`));
+  if (TRACE.on) trace(sk, fn, () => (why ? why() : `fwd +${size}`));
   sk.profile.mem.afterUncharge(sk);
 }
 
@@ -128,7 +128,7 @@ export function __sk_mem_reclaim(sk: Sock, amount: number): void {
   sk.mem_pages -= pages;
   sk.ledger.reclaimed_pages += pages;
   const { proto, memcg } = sk.net;
-  trace(sk, '__sk_mem_reclaim', () => `-${pages} page(s) returned to tcp_memory_allocated and the memcg`);
+  if (TRACE.on) trace(sk, '__sk_mem_reclaim', () => `-${pages} page(s) returned to tcp_memory_allocated and the memcg`);
   proto.sub(pages);
   memcg?.uncharge(pages);
   if (proto.memory_pressure && proto.memory_allocated < proto.tcp_mem[0]) proto.leave_memory_pressure();

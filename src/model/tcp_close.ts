@@ -9,7 +9,7 @@ import { sk_forced_mem_schedule, sk_mem_charge, sk_mem_reclaim, sk_mem_reclaim_f
 import type { Sock } from './sock.ts';
 import { tcp_wmem_free_skb } from './tcp_skb.ts';
 import { read_error_queue } from './zerocopy.ts';
-import { trace } from './trace.ts';
+import { TRACE, trace } from './trace.ts';
 
 /** tcp_write_queue_purge(): free every queued skb (write and retransmit queues). */
 export function tcp_write_queue_purge(sk: Sock): void {
@@ -31,7 +31,7 @@ export function tcp_send_fin(sk: Sock): void {
   if (tail !== undefined) {
     tail.end_seq++;
     tail.fin = true;
-    trace(sk, 'tcp_send_fin', () => `FIN tacked onto unsent skb #${tail.id}: no memory moves`, tail.id);
+    if (TRACE.on) trace(sk, 'tcp_send_fin', () => `FIN tacked onto unsent skb #${tail.id}: no memory moves`, tail.id);
     return;
   }
   const end = sk.profile.head.endOffset(sk.net.cfg.max_tcp_header, sk.net.cfg);
@@ -43,7 +43,7 @@ export function tcp_send_fin(sk: Sock): void {
   sk.write_queue.push(skb);
   sk.sk_wmem_queued += skb.truesize;
   sk_mem_charge(sk, skb.truesize);
-  trace(sk, 'tcp_send_fin', () => `FIN-only skb #${skb.id} queued: wq +${skb.truesize}, fwd -${skb.truesize}`, skb.id);
+  if (TRACE.on) trace(sk, 'tcp_send_fin', () => `FIN-only skb #${skb.id} queued: wq +${skb.truesize}, fwd -${skb.truesize}`, skb.id);
 }
 
 /** tcp_disconnect() (connect(AF_UNSPEC), or close with SO_LINGER 0): purge, socket stays. */

@@ -3,7 +3,7 @@
 // tcp_wmem_schedule() (via the profile), and net/core/sock.c sk_page_frag_refill(),
 // include/net/sock.h skb_copy_to_page_nocache(), 5.15 .. 6.18.
 import { PAGE_SIZE } from './skb_geometry.ts';
-import { trace } from './trace.ts';
+import { TRACE, trace } from './trace.ts';
 import { skb_can_coalesce, userPage, type SkBuff } from './skbuff.ts';
 import { sk_mem_charge } from './sk_mem.ts';
 import type { Sock } from './sock.ts';
@@ -122,7 +122,7 @@ const WAIT = -2;
 /** new_segment: only here is the sndbuf checked (sk_stream_memory_free). */
 function newSegment(sk: Sock): SkBuff | null {
   if (!sk.streamMemoryFree()) {
-    trace(sk, 'sk_stream_memory_free', () => `no new skb: wmem_queued ${sk.sk_wmem_queued} >= sndbuf ${sk.sk_sndbuf}${sk.sk_wmem_queued < sk.sk_sndbuf ? ' (or notsent >= tcp_notsent_lowat)' : ''}`);
+    if (TRACE.on) trace(sk, 'sk_stream_memory_free', () => `no new skb: wmem_queued ${sk.sk_wmem_queued} >= sndbuf ${sk.sk_sndbuf}${sk.sk_wmem_queued < sk.sk_sndbuf ? ' (or notsent >= tcp_notsent_lowat)' : ''}`);
     return null;
   }
   const skb = tcp_stream_alloc_skb(sk, sk.queuesEmpty());
@@ -156,7 +156,7 @@ function copyChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number): number {
   skb.truesize += copy;
   sk.sk_wmem_queued += copy;
   sk_mem_charge(sk, copy);
-  trace(sk, 'skb_copy_to_page_nocache', () => `skb #${skb.id}: copied ${copy} B into the page_frag: truesize, wq +${copy}, fwd -${copy}`, skb.id);
+  if (TRACE.on) trace(sk, 'skb_copy_to_page_nocache', () => `skb #${skb.id}: copied ${copy} B into the page_frag: truesize, wq +${copy}, fwd -${copy}`, skb.id);
   if (merge) skb.frags[skb.frags.length - 1].size += copy;
   else {
     skb.frags.push({ page, off: pfrag.offset, size: copy });
@@ -198,7 +198,7 @@ function sk_page_frag_refill(sk: Sock) {
 function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number): number {
   if (sk.profile.zerocopy.spliceDowngrades && !tcp_downgrade_zcopy_pure(sk, skb)) return WAIT;
   if (skb.pure) {
-    trace(sk, 'tcp_build_frag', () => `skb #${skb.id} stays SKBFL_PURE_ZEROCOPY although it now holds spliced pages: no downgrade on this path before f8d9d938514f`, skb.id);
+    if (TRACE.on) trace(sk, 'tcp_build_frag', () => `skb #${skb.id} stays SKBFL_PURE_ZEROCOPY although it now holds spliced pages: no downgrade on this path before f8d9d938514f`, skb.id);
   }
   const copy = sk.profile.mem.scheduleChunk(sk, want);
   if (copy === 0) return WAIT;
@@ -225,7 +225,7 @@ function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number): number 
   skb.shared_frag = true;
   sk.sk_wmem_queued += done;
   sk_mem_charge(sk, done);
-  trace(sk, 'skb_splice_from_iter', () => `skb #${skb.id}: ${done} B of page-cache pages by reference: truesize, wq +${done}, fwd -${done}`, skb.id);
+  if (TRACE.on) trace(sk, 'skb_splice_from_iter', () => `skb #${skb.id}: ${done} B of page-cache pages by reference: truesize, wq +${done}, fwd -${done}`, skb.id);
   return done;
 }
 
@@ -233,7 +233,7 @@ function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number): number 
 function zerocopyChunk(sk: Sock, skb: SkBuff, msg: SendMsg, copy: number, uarg: UbufInfo): number {
   if (skb.len === 0 && sk.profile.zerocopy.marksPure) {
     skb.pure = true;
-    trace(sk, 'tcp_sendmsg_locked', () => `skb #${skb.id} marked SKBFL_PURE_ZEROCOPY (first zerocopy append to an empty skb)`, skb.id);
+    if (TRACE.on) trace(sk, 'tcp_sendmsg_locked', () => `skb #${skb.id} marked SKBFL_PURE_ZEROCOPY (first zerocopy append to an empty skb)`, skb.id);
   }
   let n = copy;
   if (!skb.pure) {

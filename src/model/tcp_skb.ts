@@ -7,7 +7,7 @@ import { SkBuff, skb_release_frags } from './skbuff.ts';
 import { sk_forced_mem_schedule, sk_mem_charge, sk_mem_uncharge, sk_wmem_schedule } from './sk_mem.ts';
 import type { Sock } from './sock.ts';
 import { net_zcopy_put } from './zerocopy.ts';
-import { trace } from './trace.ts';
+import { TRACE, trace } from './trace.ts';
 
 /**
  * tcp_stream_alloc_skb(sk, size = 0, gfp, force_schedule): a head of MAX_TCP_HEADER (+ size),
@@ -18,7 +18,7 @@ export function tcp_stream_alloc_skb(sk: Sock, force: boolean, size = 0): SkBuff
   const { cfg, profile } = sk.net;
   const end = profile.head.endOffset(size + cfg.max_tcp_header, cfg);
   const skb = new SkBuff(end, profile.zerocopy.allocTruesize(end, size, cfg));
-  trace(sk, 'tcp_stream_alloc_skb', () => `skb #${skb.id}: head end_offset ${end}, truesize ${skb.truesize}, ${force ? 'forced' : 'scheduled'}`, skb.id);
+  if (TRACE.on) trace(sk, 'tcp_stream_alloc_skb', () => `skb #${skb.id}: head end_offset ${end}, truesize ${skb.truesize}, ${force ? 'forced' : 'scheduled'}`, skb.id);
   if (force) sk_forced_mem_schedule(sk, skb.truesize);
   else if (!sk_wmem_schedule(sk, skb.truesize)) return null;
   return skb;
@@ -30,7 +30,7 @@ export function tcp_skb_entail(sk: Sock, skb: SkBuff): void {
   sk.write_queue.push(skb);
   sk.sk_wmem_queued += skb.truesize;
   sk_mem_charge(sk, skb.truesize);
-  trace(sk, 'tcp_skb_entail', () => `skb #${skb.id} queued: wq +${skb.truesize}, fwd -${skb.truesize}`, skb.id);
+  if (TRACE.on) trace(sk, 'tcp_skb_entail', () => `skb #${skb.id} queued: wq +${skb.truesize}, fwd -${skb.truesize}`, skb.id);
 }
 
 /**
@@ -41,7 +41,7 @@ export function tcp_skb_entail(sk: Sock, skb: SkBuff): void {
 export function tcp_wmem_free_skb(sk: Sock, skb: SkBuff): void {
   sk.sk_wmem_queued -= skb.truesize;
   const uncharge = skb.pure ? sk.profile.zerocopy.pureFreeUncharge(skb, sk.net.cfg) : skb.truesize;
-  sk_mem_uncharge(sk, uncharge, 'tcp_wmem_free_skb', () => `skb #${skb.id} freed: wq -${skb.truesize}, fwd +${uncharge}${skb.pure ? ' (pure zerocopy: only the head is uncharged)' : ''}`);
+  sk_mem_uncharge(sk, uncharge, 'tcp_wmem_free_skb', !TRACE.on ? undefined : () => `skb #${skb.id} freed: wq -${skb.truesize}, fwd +${uncharge}${skb.pure ? ' (pure zerocopy: only the head is uncharged)' : ''}`);
   skb_release_data(skb);
 }
 
@@ -76,7 +76,7 @@ export function tcp_downgrade_zcopy_pure(sk: Sock, skb: SkBuff): boolean {
   if (!sk_wmem_schedule(sk, extra)) return false;
   sk_mem_charge(sk, extra);
   skb.pure = false;
-  trace(sk, 'tcp_downgrade_zcopy_pure', () => `skb #${skb.id} pure -> mixed: charged ${extra} B of zerocopy payload (${sk.profile.zerocopy.name} rule)`, skb.id);
+  if (TRACE.on) trace(sk, 'tcp_downgrade_zcopy_pure', () => `skb #${skb.id} pure -> mixed: charged ${extra} B of zerocopy payload (${sk.profile.zerocopy.name} rule)`, skb.id);
   return true;
 }
 
@@ -105,5 +105,5 @@ export function tcp_trim_head(sk: Sock, skb: SkBuff, len: number): void {
   skb.data_len -= len;
   skb.truesize -= len;
   sk.sk_wmem_queued -= len;
-  if (!skb.pure) sk_mem_uncharge(sk, len, 'tcp_trim_head', () => `skb #${skb.id}: ${len} B acked: truesize, wq -${len}, fwd +${len}`);
+  if (!skb.pure) sk_mem_uncharge(sk, len, 'tcp_trim_head', !TRACE.on ? undefined : () => `skb #${skb.id}: ${len} B acked: truesize, wq -${len}, fwd +${len}`);
 }

@@ -19,14 +19,22 @@ export type Tracer = (ev: TraceEvent) => void;
 
 let tracer: Tracer | null = null;
 
+/**
+ * Read by call sites before building a trail message (`if (TRACE.on) trace(...)`), so that the
+ * hot paths allocate no closure when nobody listens.
+ */
+export const TRACE = { on: false };
+
 /** Runs fn with a tracer installed (model runs are synchronous, so this is scoped). */
 export function withTracer<T>(t: Tracer | null, fn: () => T): T {
   const prev = tracer;
   tracer = t;
+  TRACE.on = t !== null;
   try {
     return fn();
   } finally {
     tracer = prev;
+    TRACE.on = prev !== null;
   }
 }
 

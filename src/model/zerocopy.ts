@@ -9,7 +9,7 @@ import { MAX_SKB_FRAGS, PAGE_ALIGN, PAGE_SIZE, SKB_TRUESIZE } from './skb_geomet
 import { samePage, type Page, type SkBuff } from './skbuff.ts';
 import { sk_mem_charge } from './sk_mem.ts';
 import type { Sock } from './sock.ts';
-import { trace } from './trace.ts';
+import { TRACE, trace } from './trace.ts';
 
 /** SO_EE_CODE_ZEROCOPY_COPIED */
 export const SO_EE_CODE_ZEROCOPY_COPIED = 1;
@@ -52,13 +52,13 @@ export function notifTruesize(sk: Sock): number {
 function msg_zerocopy_alloc(sk: Sock, size: number): UbufInfo | null {
   // sock_omalloc(): refuse when omem + SKB_TRUESIZE(0) would exceed optmem_max
   if (sk.sk_omem_alloc + SKB_TRUESIZE(0) > sk.net.sysctl['net.core.optmem_max']) {
-    trace(sk, 'sock_omalloc', () => `ENOBUFS: optmem ${sk.sk_omem_alloc} + SKB_TRUESIZE(0) ${SKB_TRUESIZE(0)} > net.core.optmem_max ${sk.net.sysctl['net.core.optmem_max']} (read the error queue to release notifications)`);
+    if (TRACE.on) trace(sk, 'sock_omalloc', () => `ENOBUFS: optmem ${sk.sk_omem_alloc} + SKB_TRUESIZE(0) ${SKB_TRUESIZE(0)} > net.core.optmem_max ${sk.net.sysctl['net.core.optmem_max']} (read the error queue to release notifications)`);
     return null;
   }
   const uarg = new UbufInfo(sk, sk.sk_zckey >>> 0, size, notifTruesize(sk));
   if (!mm_account_pinned_pages(sk, uarg, size)) return null; // the notification skb is freed again
   sk.sk_omem_alloc += uarg.notif_truesize;
-  trace(sk, 'msg_zerocopy_alloc', () => `ubuf_info id ${uarg.id}: notification skb charged to optmem +${uarg.notif_truesize} (now ${sk.sk_omem_alloc})`);
+  if (TRACE.on) trace(sk, 'msg_zerocopy_alloc', () => `ubuf_info id ${uarg.id}: notification skb charged to optmem +${uarg.notif_truesize} (now ${sk.sk_omem_alloc})`);
   sk.sk_zckey = (sk.sk_zckey + 1) >>> 0;
   return uarg;
 }
@@ -75,7 +75,7 @@ function mm_account_pinned_pages(sk: Sock, uarg: UbufInfo, size: number): boolea
   const pages = Math.floor(size / PAGE_SIZE) + 2;
   const max = cfg.rlimit_memlock < 0 ? Infinity : Math.floor(cfg.rlimit_memlock / PAGE_SIZE);
   if (user.locked_vm_pages + pages > max) {
-    trace(sk, 'mm_account_pinned_pages', () => `ENOBUFS: locked_vm ${user.locked_vm_pages} + ${pages} pages > RLIMIT_MEMLOCK ${max} pages (ulimit -l; CAP_IPC_LOCK bypasses it)`);
+    if (TRACE.on) trace(sk, 'mm_account_pinned_pages', () => `ENOBUFS: locked_vm ${user.locked_vm_pages} + ${pages} pages > RLIMIT_MEMLOCK ${max} pages (ulimit -l; CAP_IPC_LOCK bypasses it)`);
     return false;
   }
   user.locked_vm_pages += pages;
@@ -97,7 +97,7 @@ export function msg_zerocopy_realloc(sk: Sock, size: number, tail: UbufInfo | nu
       tail.bytelen = bytelen;
       sk.sk_zckey = (sk.sk_zckey + 1) >>> 0;
       tail.refcnt++; // net_zcopy_get(): the sendmsg call's own reference
-      trace(sk, 'msg_zerocopy_realloc', () => `extends ubuf_info id ${tail.id} to ids ${tail.id}..${tail.id + tail.len - 1} (${tail.bytelen} B): no new optmem`);
+      if (TRACE.on) trace(sk, 'msg_zerocopy_realloc', () => `extends ubuf_info id ${tail.id} to ids ${tail.id}..${tail.id + tail.len - 1} (${tail.bytelen} B): no new optmem`);
       return tail;
     }
   }
@@ -138,11 +138,11 @@ function __msg_zerocopy_callback(uarg: UbufInfo): void {
   const tail = sk.error_queue[sk.error_queue.length - 1];
   if (tail !== undefined && notify_extend(tail, lo, uarg.len)) {
     sk.sk_omem_alloc -= uarg.notif_truesize;
-    trace(sk, '__msg_zerocopy_callback', () => `ids ${lo}..${hi} merged into the queued notification ${tail.lo}..${tail.hi}: optmem -${uarg.notif_truesize}`);
+    if (TRACE.on) trace(sk, '__msg_zerocopy_callback', () => `ids ${lo}..${hi} merged into the queued notification ${tail.lo}..${tail.hi}: optmem -${uarg.notif_truesize}`);
     return;
   }
   sk.error_queue.push({ lo, hi, code, truesize: uarg.notif_truesize });
-  trace(sk, '__msg_zerocopy_callback', () => `notification ${lo}..${hi}${code ? ' COPIED' : ''} queued: its ${uarg.notif_truesize} B stay in optmem until read`);
+  if (TRACE.on) trace(sk, '__msg_zerocopy_callback', () => `notification ${lo}..${hi}${code ? ' COPIED' : ''} queued: its ${uarg.notif_truesize} B stay in optmem until read`);
 }
 
 /** skb_zerocopy_notify_extend(): the tail's code is kept, not re-evaluated. */
@@ -230,7 +230,7 @@ export function skb_zerocopy_iter_stream(
   const delta = skb.truesize - origTruesize;
   sk.sk_wmem_queued += delta;
   if (!skb.pure) sk_mem_charge(sk, delta);
-  trace(sk, 'skb_zerocopy_iter_stream', () => `skb #${skb.id}: pinned ${skb.len - origLen} B of user pages, truesize +${delta} (page aligned), wq +${delta}, ${skb.pure ? 'not charged (pure zerocopy)' : `fwd -${delta}`}`, skb.id);
+  if (TRACE.on) trace(sk, 'skb_zerocopy_iter_stream', () => `skb #${skb.id}: pinned ${skb.len - origLen} B of user pages, truesize +${delta} (page aligned), wq +${delta}, ${skb.pure ? 'not charged (pure zerocopy)' : `fwd -${delta}`}`, skb.id);
   if (err === -EMSGSIZE && skb.len === origLen) {
     from.restore(saved);
     return err;

@@ -6,7 +6,7 @@
 // tcp_minshall_update, tcp_event_new_data_sent. Written from the kernel source, not copied.
 import { MAX_SKB_FRAGS } from '../model/skb_geometry.ts';
 import { samePage, type SkBuff } from '../model/skbuff.ts';
-import { trace } from '../model/trace.ts';
+import { TRACE, trace } from '../model/trace.ts';
 import { sk_mem_charge } from '../model/sk_mem.ts';
 import type { Sock } from '../model/sock.ts';
 import { headTruesize, tcp_stream_alloc_skb, tcp_wmem_free_skb } from '../model/tcp_skb.ts';
@@ -169,7 +169,7 @@ export function tso_fragment(sk: Sock, skb: SkBuff, len: number, wire: Wire, mss
   wire.pcount.set(buff, tso_segs_of(buff, mss_now));
   const q = sk.write_queue;
   q.splice(q.indexOf(skb) + 1, 0, buff);
-  trace(sk, 'tso_fragment', () => `skb #${skb.id} split at ${len} B: new skb #${buff.id} takes ${nlen} B and their truesize (wq +${buff.truesize - nlen} for its head${buff.pure ? ', stays pure' : ''})`, buff.id);
+  if (TRACE.on) trace(sk, 'tso_fragment', () => `skb #${skb.id} split at ${len} B: new skb #${buff.id} takes ${nlen} B and their truesize (wq +${buff.truesize - nlen} for its head${buff.pure ? ', stays pure' : ''})`, buff.id);
   return buff;
 }
 
@@ -210,7 +210,7 @@ export function tcp_grow_skb(sk: Sock, skb: SkBuff, amount: number, wire: Wire):
   if (skb.eor || skb.pure !== next.pure) return;
   const nlen = Math.min(amount, next.len);
   if (nlen === 0 || !skb_shift(skb, next, nlen)) return;
-  trace(sk, 'tcp_grow_skb', () => `skb #${skb.id} takes ${nlen} B from skb #${next.id} (skb_shift: truesize moves, wq unchanged)`, skb.id);
+  if (TRACE.on) trace(sk, 'tcp_grow_skb', () => `skb #${skb.id} takes ${nlen} B from skb #${next.id} (skb_shift: truesize moves, wq unchanged)`, skb.id);
   skb.end_seq += nlen;
   next.seq += nlen;
   if (next.len === 0) {
