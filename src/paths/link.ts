@@ -22,7 +22,7 @@ import type { CcSock, CongestionControl } from '../engine/cc.ts';
 import { TCP_INFINITE_SSTHRESH } from '../engine/cc.ts';
 import { EventQueue, Rng, Timer } from '../engine/queue.ts';
 import { SKB_TRUESIZE, roundupPowOfTwo, SKB_DATA_ALIGN, SIZEOF_SK_BUFF, SIZEOF_SKB_SHARED_INFO } from '../model/skb_geometry.ts';
-import type { Page, SkBuff } from '../model/skbuff.ts';
+import type { SkBuff } from '../model/skbuff.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
 import type { Sock } from '../model/sock.ts';
 import type { SendHooks } from '../model/tcp_sendmsg.ts';
@@ -194,7 +194,6 @@ export class LinkFlow implements SendHooks, CcSock {
   /** Segments sent, retransmitted, lost; ACKs processed; RTOs. */
   readonly stats = { segs: 0, retransSegs: 0, lostSegs: 0, acks: 0, rtos: 0, fastRetrans: 0, tlps: 0, tsqThrottles: 0, deferrals: 0, collapses: 0 };
   /** The user pages of the application's buffer, by page number (page identity, §1.4). */
-  private readonly pages = new Map<number, Page>();
 
   constructor(
     readonly q: EventQueue,
@@ -217,15 +216,6 @@ export class LinkFlow implements SendHooks, CcSock {
     this.rcv = this.makeReceiver();
     this.establish();
   }
-
-  userPage = (pn: number): Page => {
-    let p = this.pages.get(pn);
-    if (p === undefined) {
-      p = { id: pn, kind: 'user', refs: 0 };
-      this.pages.set(pn, p);
-    }
-    return p;
-  };
 
   /** The receiver's socket: SO_RCVBUF doubled and capped by rmem_max (sk_setsockopt), its windows. */
   private makeReceiver(): RcvSock {

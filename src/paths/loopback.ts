@@ -11,10 +11,10 @@
 // (tcp_data_snd_check). Timers run only when simulated time advances (`sleep`, the
 // zero-window filler's wait for SIOCOUTQ 0).
 import { PAGE_SIZE, roundupPowOfTwo, SIZEOF_SK_BUFF, SIZEOF_SKB_SHARED_INFO, SKB_DATA_ALIGN } from '../model/skb_geometry.ts';
-import type { Page, SkBuff } from '../model/skbuff.ts';
+import type { SkBuff } from '../model/skbuff.ts';
 import type { Sock } from '../model/sock.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
-import { tcp_sendmsg_locked, type SendHooks } from '../model/tcp_sendmsg.ts';
+import { tcp_sendmsg_locked } from '../model/tcp_sendmsg.ts';
 import { IovIter } from '../model/zerocopy.ts';
 import { tcp_cleanup_rbuf, tcp_recvmsg, tcp_sock_set_quickack, tcp_connect_loopback, type RcvOptions } from '../tcp/tcp.ts';
 import { RcvSock, segmentOf, tcp_ack, tcp_delack_timer, tcp_rcv_data, type Ack } from '../tcp/tcp_input.ts';
@@ -65,7 +65,6 @@ export class LoopbackPath implements Path, Wire {
   readonly pcount = new Map<SkBuff, number>();
   /** The peer, once connected. */
   rcv: RcvSock | null = null;
-  private readonly pages = new Map<number, Page>();
   /** The sender is inside a system call (lock_sock): ACKs wait in the backlog. */
   private owned = false;
   private readonly backlog: Ack[] = [];
@@ -76,15 +75,6 @@ export class LoopbackPath implements Path, Wire {
     private readonly start: 'fresh' | 'zero_window',
     private readonly rto_ms: number,
   ) {}
-
-  userPage = (pn: number): Page => {
-    let p = this.pages.get(pn);
-    if (p === undefined) {
-      p = { id: pn, kind: 'user', refs: 0 };
-      this.pages.set(pn, p);
-    }
-    return p;
-  };
 
   private gsoMax(sk: Sock): number {
     return sk_gso_max_size(sk, LOOPBACK_GSO_MAX_SIZE);

@@ -216,9 +216,6 @@ class ModelRun {
     }
   }
 
-  private notModelled(i: number, what: string): UsageError {
-    return new UsageError(`${this.loaded.file}:${this.loaded.stepLines[i]}: steps[${i}]: not modelled yet: ${what}`);
-  }
 
   private sendOnce(args: SendArgs): number {
     const flags = args.flags ?? [];
