@@ -6,7 +6,7 @@
 // Output lines are the selftest's own: "tx=... (... MB) txc=... zc=..." and "rx=... (... MB)".
 // The selftest of the profile's era is modelled: 5.x profiles run the 5.17 program (no -l,
 // zc = the last completion's code), 6.18 the 6.x program (-l, -Z; zc = y only with -Z 1).
-import { EventQueue } from '../engine/queue.ts';
+import { EventQueue, Timer } from '../engine/queue.ts';
 import type { Sock } from '../model/sock.ts';
 import { EAGAIN, tcp_sendmsg_locked, type SendMsg } from '../model/tcp_sendmsg.ts';
 import { IovIter, read_error_queue, SO_EE_CODE_ZEROCOPY_COPIED } from '../model/zerocopy.ts';
@@ -107,6 +107,11 @@ export class ZcSender {
   lastCode: number | null = null;
   private waiting = false;
   private waitDeadline = 0;
+  /**
+   * poll()'s timeout (schedule_hrtimeout): cancelled when the poller is woken, as the kernel
+   * cancels the hrtimer, so a wake-up leaves no stale event behind in the queue.
+   */
+  private readonly waitTimer: Timer;
   private phase: 'run' | 'remaining' | 'done' = 'run';
   private readonly buf: { addr: number; len: number }[];
   private readonly sixX: boolean;
@@ -124,6 +129,7 @@ export class ZcSender {
     // static char payload[IP_MAXPACKET]: one page-aligned buffer, the same pages every send
     this.buf = [{ addr: 0x40000000, len: opts.payload }];
     flow.listener = { wake: () => this.wake() };
+    this.waitTimer = new Timer(q, this.pollTimeout);
   }
 
   start(): void {
@@ -171,7 +177,7 @@ export class ZcSender {
     }
     this.waiting = true;
     this.waitDeadline = this.q.now + 500e6; // cfg_waittime_ms
-    this.q.at(this.waitDeadline, this.pollTimeout);
+    this.waitTimer.set(this.waitDeadline);
   };
 
   private readonly pollTimeout = (): void => {
@@ -187,6 +193,7 @@ export class ZcSender {
     const sk = this.flow.sk;
     if (this.phase === 'remaining' ? sk.error_queue.length === 0 : !writeable(sk) && sk.error_queue.length === 0) return;
     this.waiting = false;
+    this.waitTimer.clear();
     this.q.after(this.opts.costs.wake_ns, this.phase === 'remaining' ? this.remaining : this.poll);
   }
 
@@ -212,12 +219,13 @@ export class ZcSender {
     }
     this.waiting = true;
     this.waitDeadline = this.remainingStop;
-    this.q.at(this.waitDeadline, this.pollTimeout);
+    this.waitTimer.set(this.waitDeadline);
   };
 
   private finish(): void {
     this.phase = 'done';
     this.waiting = false;
+    this.waitTimer.clear();
     if (this.opts.zerocopy && this.completions < this.expected) this.stderr.push(`missing notifications: ${this.completions} < ${this.expected}`);
     const zc = this.sixX ? this.opts.zerocopy && this.expectZc === 1 : this.zerocopied === 1;
     this.stderr.push(`tx=${this.packets} (${Math.floor(this.bytes / 2 ** 20)} MB) txc=${this.completions} zc=${zc ? 'y' : 'n'}`);
