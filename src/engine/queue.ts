@@ -2,66 +2,89 @@
 // Events at the same instant run in the order they were scheduled (a sequence number breaks
 // ties), so the same inputs give the same trace. No wall-clock time is read anywhere.
 //
-// The heap is a pair of parallel arrays (time, seq) plus handler slots, so scheduling an event
-// allocates nothing beyond the handler closure the caller already holds.
+// The heap is a set of parallel arrays: time and sequence number in growable Float64Arrays,
+// the handler and its argument in plain arrays. A handler may take one argument (`at(t, fn,
+// arg)`), so a hot path can pass a pre-bound method and a record it already holds instead of
+// allocating a closure per event.
 
 export type Handler = () => void;
+/** A pre-bound handler taking the argument it was scheduled with. */
+export type ArgHandler<A> = (arg: A) => void;
 
 export class EventQueue {
   /** Simulated time, nanoseconds. */
   now = 0;
-  private t: number[] = [];
-  private s: number[] = [];
-  private h: Handler[] = [];
+  private t = new Float64Array(256);
+  private s = new Float64Array(256);
+  private h: ((arg: unknown) => void)[] = [];
+  private a: unknown[] = [];
+  private n = 0;
   private seq = 0;
   /** Events run so far (for the benchmark's events/s figure). */
   processed = 0;
 
   get size(): number {
-    return this.t.length;
+    return this.n;
   }
 
-  /** Run `fn` at absolute time `at` (ns); never in the past. */
-  at(at: number, fn: Handler): void {
+  /** Run `fn` (with `arg`) at absolute time `at` (ns); never in the past. */
+  at(at: number, fn: Handler): void;
+  at<A>(at: number, fn: ArgHandler<A>, arg: A): void;
+  at(at: number, fn: (arg: unknown) => void, arg?: unknown): void {
     const when = at < this.now ? this.now : at;
+    let i = this.n++;
+    if (i === this.t.length) this.grow();
     const t = this.t;
     const s = this.s;
     const h = this.h;
-    let i = t.length;
+    const a = this.a;
     const seq = this.seq++;
-    t.push(when);
-    s.push(seq);
-    h.push(fn);
     // sift up
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (t[p] < when || (t[p] === when && s[p] < seq)) break;
-      t[i] = t[p];
+      const tp = t[p];
+      if (tp < when || (tp === when && s[p] < seq)) break;
+      t[i] = tp;
       s[i] = s[p];
       h[i] = h[p];
+      a[i] = a[p];
       i = p;
     }
     t[i] = when;
     s[i] = seq;
     h[i] = fn;
+    a[i] = arg;
   }
 
-  /** Run `fn` `delay` ns from now. */
-  after(delay: number, fn: Handler): void {
-    this.at(this.now + delay, fn);
+  /** Run `fn` (with `arg`) `delay` ns from now. */
+  after(delay: number, fn: Handler): void;
+  after<A>(delay: number, fn: ArgHandler<A>, arg: A): void;
+  after(delay: number, fn: (arg: unknown) => void, arg?: unknown): void {
+    this.at(this.now + delay, fn, arg);
+  }
+
+  private grow(): void {
+    const t = new Float64Array(this.t.length * 2);
+    t.set(this.t);
+    this.t = t;
+    const s = new Float64Array(this.s.length * 2);
+    s.set(this.s);
+    this.s = s;
   }
 
   /** Time of the next event, or Infinity. */
   peek(): number {
-    return this.t.length === 0 ? Infinity : this.t[0];
+    return this.n === 0 ? Infinity : this.t[0];
   }
 
   /** Run events until the queue is empty or the next one is after `until` (ns); the clock ends at `until`. */
   runUntil(until: number): void {
-    const t = this.t;
-    while (t.length > 0 && t[0] <= until) {
-      const fn = this.pop();
-      fn();
+    while (this.n > 0 && this.t[0] <= until) {
+      const fn = this.h[0];
+      const arg = this.a[0];
+      this.now = this.t[0];
+      this.pop();
+      fn(arg);
       this.processed++;
     }
     if (this.now < until) this.now = until;
@@ -69,40 +92,50 @@ export class EventQueue {
 
   /** Drop every pending event (the connection they belong to is gone); the clock stays. */
   clear(): void {
-    this.t.length = 0;
-    this.s.length = 0;
     this.h.length = 0;
+    this.a.length = 0;
+    this.n = 0;
   }
 
-  private pop(): Handler {
+  /** Remove the top of the heap: the last entry sifts down from the root. */
+  private pop(): void {
     const t = this.t;
     const s = this.s;
     const h = this.h;
-    const top = h[0];
-    this.now = t[0];
-    const lt = t.pop()!;
-    const ls = s.pop()!;
-    const lh = h.pop()!;
-    const n = t.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        let c = l;
-        if (r < n && (t[r] < t[l] || (t[r] === t[l] && s[r] < s[l]))) c = r;
-        if (lt < t[c] || (lt === t[c] && ls < s[c])) break;
-        t[i] = t[c];
-        s[i] = s[c];
-        h[i] = h[c];
-        i = c;
+    const a = this.a;
+    const n = --this.n;
+    const lt = t[n];
+    const ls = s[n];
+    const lh = h[n];
+    const la = a[n];
+    h[n] = undefined!;
+    a[n] = undefined;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      let tc = t[l];
+      if (r < n) {
+        const tr = t[r];
+        if (tr < tc || (tr === tc && s[r] < s[l])) {
+          c = r;
+          tc = tr;
+        }
       }
-      t[i] = lt;
-      s[i] = ls;
-      h[i] = lh;
+      if (lt < tc || (lt === tc && ls < s[c])) break;
+      t[i] = tc;
+      s[i] = s[c];
+      h[i] = h[c];
+      a[i] = a[c];
+      i = c;
     }
-    return top;
+    t[i] = lt;
+    s[i] = ls;
+    h[i] = lh;
+    a[i] = la;
   }
 }
 

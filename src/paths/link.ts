@@ -108,8 +108,19 @@ interface TxState {
   /** TCPCB_RETRANS (ever retransmitted: no RTT sample, Karn) and TCPCB_SACKED_RETRANS (in flight again). */
   everRetrans: boolean;
   retransInFlight: boolean;
-  /** Clones of this skb still owned by the NIC (skb_still_in_host_queue). */
+  /** Clones of this skb still owned by the NIC (skb_still_in_host_queue); at most one, as nothing retransmits an skb still in the host queue. */
   inNic: number;
+  /** truesize of the clone in the NIC, charged to sk_wmem_alloc until tcp_wfree(). */
+  nicTruesize: number;
+}
+
+/** A GRO'd burst on its way to the receiver: [seq, end) in `segs` segments (records are reused). */
+interface Arrival {
+  seq: number;
+  end: number;
+  segs: number;
+  fin: boolean;
+  psh: boolean;
 }
 
 // ---- receiver-side geometry ----
@@ -185,6 +196,7 @@ export class LinkFlow implements SendHooks, CcSock {
   private readonly hdr: number;
   readonly rcv: RcvSock;
   private readonly ofo: { seq: number; end: number; truesize: number }[] = [];
+  private readonly arrivalPool: Arrival[] = [];
   private readonly rng: Rng;
   private rxWakePending = false;
   listener: FlowListener | null = null;
@@ -440,7 +452,7 @@ export class LinkFlow implements SendHooks, CcSock {
     sk.packets_out += pc;
     if (skb.len < pc * this.mss) sk.snd_sml = skb.end_seq;
     this.lsnd_jiffy = Math.floor(this.q.now / JIFFY_NS);
-    const st: TxState = { sent: this.q.now, lost: false, everRetrans: false, retransInFlight: false, inNic: 0 };
+    const st: TxState = { sent: this.q.now, lost: false, everRetrans: false, retransInFlight: false, inNic: 0, nicTruesize: 0 };
     this.tx.set(skb, st);
     this.transmit(skb, st, false);
     if (wasIdle) this.rearmRto();
@@ -458,6 +470,7 @@ export class LinkFlow implements SendHooks, CcSock {
     const segs = Math.max(1, Math.ceil(skb.len / this.mss));
     sk.sk_wmem_alloc += truesize;
     st.inNic++;
+    st.nicTruesize = truesize;
     st.sent = this.q.now;
     this.stats.segs += segs;
     if (retrans) this.stats.retransSegs += segs;
@@ -468,7 +481,7 @@ export class LinkFlow implements SendHooks, CcSock {
     const len = skb.len;
     const fin = skb.fin;
     const psh = skb.psh;
-    this.q.at(done + this.link.txc_delay_ns, () => this.tcp_wfree(st, truesize));
+    this.q.at(done + this.link.txc_delay_ns, this.onTxCompletion, st);
     // the link: per-segment loss (seeded), the rest arrives one-way later (GRO merges the burst)
     let lostFrom = -1;
     let lostTo = -1;
@@ -483,15 +496,39 @@ export class LinkFlow implements SendHooks, CcSock {
     }
     const arrive = done + this.link.rtt_ns / 2;
     if (lostFrom < 0) {
-      this.q.at(arrive, () => this.rxSegment(seq, end, segs, fin, psh));
+      this.q.at(arrive, this.onArrival, this.arrival(seq, end, segs, fin, psh));
       return;
     }
     // deliver what survived as (at most) two bursts around the lost range
     const a = seq + lostFrom * this.mss;
     const b = Math.min(end, seq + lostTo * this.mss);
-    if (a > seq) this.q.at(arrive, () => this.rxSegment(seq, a, lostFrom, false, false));
-    if (b < end) this.q.at(arrive, () => this.rxSegment(b, end, segs - lostTo, fin, psh));
+    if (a > seq) this.q.at(arrive, this.onArrival, this.arrival(seq, a, lostFrom, false, false));
+    if (b < end) this.q.at(arrive, this.onArrival, this.arrival(b, end, segs - lostTo, fin, psh));
   }
+
+  /** An Arrival record, from the free list when one is there. */
+  private arrival(seq: number, end: number, segs: number, fin: boolean, psh: boolean): Arrival {
+    const r = this.arrivalPool.pop();
+    if (r === undefined) return { seq, end, segs, fin, psh };
+    r.seq = seq;
+    r.end = end;
+    r.segs = segs;
+    r.fin = fin;
+    r.psh = psh;
+    return r;
+  }
+
+  /** The event of a burst reaching host B (pre-bound: no closure per event). */
+  private readonly onArrival = (r: Arrival): void => {
+    const { seq, end, segs, fin, psh } = r;
+    this.arrivalPool.push(r);
+    this.rxSegment(seq, end, segs, fin, psh);
+  };
+
+  /** The NIC's TX completion event for the clone of `st`. */
+  private readonly onTxCompletion = (st: TxState): void => {
+    this.tcp_wfree(st, st.nicTruesize);
+  };
 
   /** tcp_wfree(): the NIC freed our clone; sk_wmem_alloc drops and a throttled flow resumes (tcp_tsq_handler). */
   private tcp_wfree(st: TxState, truesize: number): void {
@@ -602,10 +639,13 @@ export class LinkFlow implements SendHooks, CcSock {
 
   /** The ACK crosses the link back to the sender (pure ACKs are not lost in this model). */
   private sendAck(a: Ack): void {
-    const ack = a.ack;
-    const win = a.win;
-    this.q.after(this.link.rtt_ns / 2, () => this.tcp_ack(ack, win));
+    this.q.after(this.link.rtt_ns / 2, this.onAck, a);
   }
+
+  /** The ACK reaches the sender (pre-bound; the Ack record is the event's argument). */
+  private readonly onAck = (a: Ack): void => {
+    this.tcp_ack(a.ack, a.win);
+  };
 
   // ---- the sender's ACK processing ----
 
