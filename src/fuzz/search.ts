@@ -32,7 +32,10 @@ export interface FuzzOptions {
 
 export interface Progress {
   runs: number;
+  /** Steps executed, the close/drain teardown of each run included. */
   steps: number;
+  /** Of those, the generated (random) ones. */
+  generated: number;
   elapsedMs: number;
   failures: number;
 }
@@ -56,6 +59,7 @@ export interface FuzzResult {
   kernel: string;
   runs: number;
   steps: number;
+  generated: number;
   elapsedMs: number;
   /** The search stopped at the time limit before reaching its run count. */
   timedOut: boolean;
@@ -70,6 +74,7 @@ type Input = [ConnOptions, [Weights, Iterable<fc.Command<CommandModel, Step[]>>]
 class Search {
   runs = 0;
   steps = 0;
+  generated = 0;
   readonly rejected: Record<string, number> = {};
   private readonly t0 = Date.now();
   private lastProgress = Date.now();
@@ -99,7 +104,7 @@ class Search {
     const swarm: Swarm = { ...conn, weights };
     const scenario = buildScenario(`fuzz-${this.o.kernel}-${this.o.seed}`, this.o.kernel, conn, steps, closed);
     const out = runCase(this.o.kernel, scenario, this.o.overrides);
-    this.count(scenario.steps.length);
+    this.count(scenario.steps.length, steps.length);
     if (out.rejected !== null) this.rejected[out.rejected] = (this.rejected[out.rejected] ?? 0) + 1;
     if (!out.failed) return true;
     let result: Classified | null = null;
@@ -111,9 +116,10 @@ class Search {
     return false;
   };
 
-  private count(steps: number): void {
+  private count(steps: number, generated: number): void {
     this.runs++;
     this.steps += steps;
+    this.generated += generated;
     const every = this.o.progressEveryMs ?? 2000;
     if (this.o.onProgress && (this.runs & 63) === 0 && Date.now() - this.lastProgress >= every) {
       this.lastProgress = Date.now();
@@ -122,7 +128,7 @@ class Search {
   }
 
   progress(failures: number): Progress {
-    return { runs: this.runs, steps: this.steps, elapsedMs: this.elapsed(), failures };
+    return { runs: this.runs, steps: this.steps, generated: this.generated, elapsedMs: this.elapsed(), failures };
   }
 }
 
@@ -147,7 +153,7 @@ export function fuzz(o: FuzzOptions): FuzzResult {
     }
     const at = s.progress(failures.length);
     const rejectedAtFind = { ...s.rejected };
-    const searchCounts = { runs: s.runs, steps: s.steps };
+    const searchCounts = { runs: s.runs, steps: s.steps, generated: s.generated };
     // Phase 2: replay the failing run and shrink it, without a time limit.
     const shrunk = fc.check(prop, { seed: found.seed, path: found.counterexamplePath ?? undefined, numRuns: 1 });
     const last = s.lastFailure!;
@@ -160,6 +166,7 @@ export function fuzz(o: FuzzOptions): FuzzResult {
     });
     s.runs = searchCounts.runs; // shrinking runs are not search runs
     s.steps = searchCounts.steps;
+    s.generated = searchCounts.generated;
     for (const k of Object.keys(s.rejected)) delete s.rejected[k]; // nor are their refusals
     Object.assign(s.rejected, rejectedAtFind);
     void shrunk;
@@ -167,5 +174,5 @@ export function fuzz(o: FuzzOptions): FuzzResult {
     for (const sig of min.result.signatures) s.known.add(sig);
     seed = (seed + 0x9e3779b9 * (round + 1)) | 0;
   }
-  return { seed: o.seed, kernel: o.kernel, runs: s.runs, steps: s.steps, elapsedMs: s.elapsed(), timedOut, failures, rejected: s.rejected };
+  return { seed: o.seed, kernel: o.kernel, runs: s.runs, steps: s.steps, generated: s.generated, elapsedMs: s.elapsed(), timedOut, failures, rejected: s.rejected };
 }

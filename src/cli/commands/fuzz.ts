@@ -108,7 +108,7 @@ function summary(r: FuzzResult, wallMs: number): string {
   const rate = `${fmt(r.steps / Math.max(s, 0.001))} steps/s`;
   const stop = r.timedOut ? ', stopped at the time limit' : '';
   const found = r.failures.length === 0 ? 'no failure' : `${r.failures.length} failure(s)`;
-  return `seed ${r.seed}: ${fmt(r.runs)} runs, ${fmt(r.steps)} steps in ${s.toFixed(1)} s (${rate}${stop}; ${(wallMs / 1000).toFixed(1)} s with shrinking), checkers on: ${found}`;
+  return `seed ${r.seed}: ${fmt(r.runs)} runs, ${fmt(r.steps)} steps (${fmt(r.generated)} generated, the rest close/drain teardown) in ${s.toFixed(1)} s (${rate}${stop}; ${(wallMs / 1000).toFixed(1)} s with shrinking), checkers on: ${found}`;
 }
 
 function outFile(kernel: string, seed: number, out: string | undefined, n: number): string {
