@@ -1,12 +1,15 @@
 // npm run bench: the model's throughput in sendmsg calls per second, for 64 KiB MSG_ZEROCOPY
 // sends into a frozen queue with periodic drains, and for 64 KiB copy sends; printed with the
 // ratio to the previous run on this machine (bench/last.json, not committed).
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { runModel } from '../src/backends/model/run.ts';
 import { loadScenarioFile, parseScenarioText } from '../src/scenario/parse.ts';
-import { DEFAULT_LINK } from '../src/paths/link.ts';
-import { DEFAULT_COSTS, runMsgZerocopy } from '../src/workloads/msg_zerocopy.ts';
+import type { LinkBenchResult } from './link_experiment.ts';
 import { OP_KINDS } from '../src/fuzz/ops.ts';
 import { fuzz } from '../src/fuzz/search.ts';
 
@@ -47,7 +50,7 @@ for (const kernel of ['6.18', '5.15']) {
   }
 }
 await backendComparison(now);
-linkExperiment(now);
+await linkExperiment(now);
 fuzzThroughput(now);
 writeFileSync(lastPath, `${JSON.stringify(now, null, 2)}\n`);
 
@@ -82,26 +85,43 @@ async function backendComparison(record: Record<string, number>): Promise<void> 
 /**
  * The 100 Gbit/s msg_zerocopy experiment on the event engine (skmem bench headline): simulated
  * seconds per wall second, one core, and the heap after the run (bounded by the data in flight:
- * the time series is bucketed, the queues hold at most sndbuf worth of skbs).
+ * the time series is bucketed, the queues hold at most sndbuf worth of skbs). Each kernel runs
+ * in a fresh node process from an esbuild bundle of bench/link_experiment.ts built now into a
+ * temporary directory (the same sources compiled ahead, as a production build would be); if
+ * esbuild cannot be loaded it runs under tsx, and the output says which.
  */
-function linkExperiment(record: Record<string, number>): void {
-  console.log('\n100 Gbit/s msg_zerocopy -z (skmem bench headline), event engine, one core');
-  for (const kernel of ['5.15', '6.18']) {
-    const opts = {
-      kernel, family: 'ipv4' as const, runtime_ms: 1200, payload: 65435, zerocopy: true, notify_limit: 32, expect_zerocopy: -1 as const,
-      link: DEFAULT_LINK, cc: 'cubic', costs: DEFAULT_COSTS, sample_ns: 10_000, series_points: 1000,
-    };
-    runMsgZerocopy({ ...opts, runtime_ms: 50 }); // warm up the JIT
-    const r = runMsgZerocopy(opts);
-    const rate = r.sim_ns / 1e9 / (r.wall_ms / 1000);
-    const key = `${kernel} link sim-s/wall-s`;
-    const prev = last[key];
-    record[key] = rate;
-    const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
-    const ratio = prev ? ` (x${(rate / prev).toFixed(2)} vs previous run)` : '';
-    console.log(
-      `  ${kernel}: simulated seconds per wall second ${rate.toFixed(2)} (target 10)${ratio}; ${Math.round(r.sendmsg_calls / (r.wall_ms / 1000)).toLocaleString('en-US')} sendmsg/s, ${Math.round(r.events / (r.wall_ms / 1000)).toLocaleString('en-US')} events/s, ${(r.goodput_bps / 1e9).toFixed(1)} Gbit/s simulated, heap ${heapMiB.toFixed(0)} MiB`,
-    );
+async function linkExperiment(record: Record<string, number>): Promise<void> {
+  const entry = fileURLToPath(new URL('./link_experiment.ts', import.meta.url));
+  let cmd: string[];
+  let how: string;
+  const dir = mkdtempSync(join(tmpdir(), 'skmem-bench-'));
+  try {
+    const esbuild = await import('esbuild');
+    const outfile = join(dir, 'link_experiment.mjs');
+    await esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'warning' });
+    cmd = [outfile];
+    how = 'esbuild bundle (compiled ahead of the run)';
+  } catch (e) {
+    cmd = ['--import', 'tsx', entry];
+    how = `under tsx (esbuild bundle unavailable: ${(e as Error).message.split('\n')[0]})`;
+  }
+  console.log(`\n100 Gbit/s msg_zerocopy -z (skmem bench headline), event engine, one core, ${how}`);
+  try {
+    for (const kernel of ['5.15', '6.18']) {
+      const out = execFileSync(process.execPath, [...cmd, kernel], { encoding: 'utf8' });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as LinkBenchResult;
+      const wall = r.wall_ms / 1000;
+      const rate = r.sim_ns / 1e9 / wall;
+      const key = `${kernel} link sim-s/wall-s`;
+      const prev = last[key];
+      record[key] = rate;
+      const ratio = prev ? ` (x${(rate / prev).toFixed(2)} vs previous run)` : '';
+      console.log(
+        `  ${kernel}: simulated seconds per wall second ${rate.toFixed(2)} (target 10)${ratio}; ${Math.round(r.sendmsg_calls / wall).toLocaleString('en-US')} sendmsg/s, ${Math.round(r.events / wall).toLocaleString('en-US')} events/s, ${(r.goodput_bps / 1e9).toFixed(1)} Gbit/s simulated, heap ${r.heap_mib.toFixed(0)} MiB`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,34 @@
+// One run of the 100 Gbit/s msg_zerocopy -z experiment (skmem bench headline) for `npm run bench`,
+// in a process of its own: bench/run.ts bundles this file with esbuild (the same sources,
+// compiled ahead of time like a production build) and runs the bundle with node, so neither the
+// tsx loader nor the other benchmarks share its heap or JIT state. Prints one line of JSON.
+import { DEFAULT_LINK } from '../src/paths/link.ts';
+import { DEFAULT_COSTS, runMsgZerocopy } from '../src/workloads/msg_zerocopy.ts';
+
+export interface LinkBenchResult {
+  kernel: string;
+  sim_ns: number;
+  wall_ms: number;
+  events: number;
+  sendmsg_calls: number;
+  goodput_bps: number;
+  /** V8 heap in use after the run (and after a full GC when node runs with --expose-gc), MiB. */
+  heap_mib: number;
+}
+
+export function linkBench(kernel: string): LinkBenchResult {
+  const opts = {
+    kernel, family: 'ipv4' as const, runtime_ms: 1200, payload: 65435, zerocopy: true, notify_limit: 32, expect_zerocopy: -1 as const,
+    link: DEFAULT_LINK, cc: 'cubic', costs: DEFAULT_COSTS, sample_ns: 10_000, series_points: 1000,
+  };
+  runMsgZerocopy({ ...opts, runtime_ms: 50 }); // warm up the JIT
+  const r = runMsgZerocopy(opts);
+  const heapAfter = process.memoryUsage().heapUsed;
+  return {
+    kernel, sim_ns: r.sim_ns, wall_ms: r.wall_ms, events: r.events, sendmsg_calls: r.sendmsg_calls, goodput_bps: r.goodput_bps,
+    heap_mib: heapAfter / 2 ** 20,
+  };
+}
+
+const kernel = process.argv[2];
+if (kernel !== undefined && process.argv[1]?.match(/link_experiment\.(ts|mjs)$/)) console.log(JSON.stringify(linkBench(kernel)));
