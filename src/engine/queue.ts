@@ -23,22 +23,42 @@ export class EventQueue {
   /** Events run so far (for the benchmark's events/s figure). */
   processed = 0;
 
+  private readonly fifos: { pending: number; drop(): void }[] = [];
+
+  /** Pending events. */
   get size(): number {
-    return this.n;
+    let n = this.n;
+    for (const f of this.fifos) n += f.pending > 0 ? f.pending - 1 : 0;
+    return n;
+  }
+
+  /** A stream of events whose times never decrease in scheduling order (see EventFifo). */
+  fifo<A>(fn: ArgHandler<A>): EventFifo<A> {
+    const f = new EventFifo(this, fn);
+    this.fifos.push(f);
+    return f;
+  }
+
+  /** The sequence number of the next event scheduled (EventFifo takes its own here). */
+  takeSeq(): number {
+    return this.seq++;
   }
 
   /** Run `fn` (with `arg`) at absolute time `at` (ns); never in the past. */
   at(at: number, fn: Handler): void;
   at<A>(at: number, fn: ArgHandler<A>, arg: A): void;
   at(at: number, fn: (arg: unknown) => void, arg?: unknown): void {
-    const when = at < this.now ? this.now : at;
+    this.insert(at < this.now ? this.now : at, this.seq++, fn, arg);
+  }
+
+  /** Put an event with its (time, sequence) key into the heap. */
+  insert(when: number, seq: number, fn: (arg: unknown) => void, arg: unknown): void {
     let i = this.n++;
     if (i === this.t.length) this.grow();
     const t = this.t;
     const s = this.s;
     const h = this.h;
     const a = this.a;
-    const seq = this.seq++;
     // sift up
     while (i > 0) {
       const p = (i - 1) >> 1;
@@ -95,6 +115,7 @@ export class EventQueue {
     this.h.length = 0;
     this.a.length = 0;
     this.n = 0;
+    for (const f of this.fifos) f.drop();
   }
 
   /** Remove the top of the heap: the last entry sifts down from the root. */
@@ -136,6 +157,92 @@ export class EventQueue {
     s[i] = ls;
     h[i] = lh;
     a[i] = la;
+  }
+}
+
+/**
+ * Events of one stream whose times never decrease in the order they are scheduled: a NIC's TX
+ * completions and the bursts it puts on a link (FIFO ring, fixed delays), ACKs crossing the link
+ * back. Each keeps the (time, sequence) key it would have had in the heap, but only the
+ * stream's earliest event sits in the heap; when it runs, the next one takes its place. The
+ * order of events is exactly the heap's, with a heap a fraction of the size. An event that
+ * would go back in time relative to the stream's last one is scheduled as an ordinary event.
+ */
+export class EventFifo<A> {
+  private t = new Float64Array(64);
+  private s = new Float64Array(64);
+  private a: (A | undefined)[] = new Array(64);
+  private head = 0;
+  /** Events of this stream not yet run (the first of them is in the heap). */
+  pending = 0;
+  private lastWhen = -Infinity;
+
+  constructor(
+    private readonly q: EventQueue,
+    private readonly fn: ArgHandler<A>,
+  ) {}
+
+  /** Run the stream's handler with `arg` at absolute time `at` (ns); never in the past. */
+  at(at: number, arg: A): void {
+    const q = this.q;
+    const when = at < q.now ? q.now : at;
+    if (when < this.lastWhen) {
+      q.at(when, this.fn, arg);
+      return;
+    }
+    this.lastWhen = when;
+    const seq = q.takeSeq();
+    if (this.pending === this.t.length) this.grow();
+    const mask = this.t.length - 1;
+    const i = (this.head + this.pending) & mask;
+    this.t[i] = when;
+    this.s[i] = seq;
+    this.a[i] = arg;
+    if (this.pending++ === 0) q.insert(when, seq, this.dispatch, undefined);
+  }
+
+  /** Run `arg`'s event `delay` ns from now. */
+  after(delay: number, arg: A): void {
+    this.at(this.q.now + delay, arg);
+  }
+
+  /** The heap ran the stream's earliest event: its successor enters the heap, then the handler runs. */
+  private readonly dispatch = (): void => {
+    const h = this.head;
+    const arg = this.a[h] as A;
+    this.a[h] = undefined;
+    this.head = (h + 1) & (this.t.length - 1);
+    if (--this.pending > 0) {
+      const n = this.head;
+      this.q.insert(this.t[n], this.s[n], this.dispatch, undefined);
+    }
+    this.fn(arg);
+  };
+
+  /** EventQueue.clear(): the stream's events are gone with the heap's. */
+  drop(): void {
+    this.a.fill(undefined);
+    this.head = 0;
+    this.pending = 0;
+    this.lastWhen = -Infinity;
+  }
+
+  /** Double the ring, unrolled so that the pending events start at 0. */
+  private grow(): void {
+    const cap = this.t.length;
+    const t = new Float64Array(cap * 2);
+    const s = new Float64Array(cap * 2);
+    const a: (A | undefined)[] = new Array(cap * 2);
+    for (let k = 0; k < this.pending; k++) {
+      const j = (this.head + k) & (cap - 1);
+      t[k] = this.t[j];
+      s[k] = this.s[j];
+      a[k] = this.a[j];
+    }
+    this.t = t;
+    this.s = s;
+    this.a = a;
+    this.head = 0;
   }
 }
 

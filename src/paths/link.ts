@@ -20,7 +20,7 @@
 import { UsageError } from '../cli/errors.ts';
 import type { CcSock, CongestionControl } from '../engine/cc.ts';
 import { TCP_INFINITE_SSTHRESH } from '../engine/cc.ts';
-import { EventQueue, Rng, Timer } from '../engine/queue.ts';
+import { EventFifo, EventQueue, Rng, Timer } from '../engine/queue.ts';
 import { SKB_TRUESIZE, roundupPowOfTwo, SKB_DATA_ALIGN, SIZEOF_SK_BUFF, SIZEOF_SKB_SHARED_INFO } from '../model/skb_geometry.ts';
 import type { SkBuff } from '../model/skbuff.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
@@ -197,6 +197,14 @@ export class LinkFlow implements SendHooks, CcSock {
   readonly rcv: RcvSock;
   private readonly ofo: { seq: number; end: number; truesize: number }[] = [];
   private readonly arrivalPool: Arrival[] = [];
+  /**
+   * Event streams in time order: the NIC completes clones in ring order a fixed delay after
+   * their last bit, the link delivers bursts a fixed delay after it, ACKs cross back after a
+   * fixed delay (EventFifo: the same event order, a smaller heap).
+   */
+  private readonly txCompletions: EventFifo<TxState>;
+  private readonly arrivals: EventFifo<Arrival>;
+  private readonly acks: EventFifo<Ack>;
   private readonly rng: Rng;
   private rxWakePending = false;
   listener: FlowListener | null = null;
@@ -223,6 +231,9 @@ export class LinkFlow implements SendHooks, CcSock {
     this.snd_cwnd = opts.initcwnd;
     this.rto_ns = 1e9; // TCP_TIMEOUT_INIT until the first RTT sample
     this.wire = { transmit: () => {}, pcount: new Map() };
+    this.txCompletions = q.fifo(this.onTxCompletion);
+    this.arrivals = q.fifo(this.onArrival);
+    this.acks = q.fifo(this.onAck);
     this.rtxTimer = new Timer(q, () => this.tcp_write_timer_handler());
     this.delackTimer = new Timer(q, () => this.onDelack());
     this.rcv = this.makeReceiver();
@@ -481,7 +492,7 @@ export class LinkFlow implements SendHooks, CcSock {
     const len = skb.len;
     const fin = skb.fin;
     const psh = skb.psh;
-    this.q.at(done + this.link.txc_delay_ns, this.onTxCompletion, st);
+    this.txCompletions.at(done + this.link.txc_delay_ns, st);
     // the link: per-segment loss (seeded), the rest arrives one-way later (GRO merges the burst)
     let lostFrom = -1;
     let lostTo = -1;
@@ -496,14 +507,14 @@ export class LinkFlow implements SendHooks, CcSock {
     }
     const arrive = done + this.link.rtt_ns / 2;
     if (lostFrom < 0) {
-      this.q.at(arrive, this.onArrival, this.arrival(seq, end, segs, fin, psh));
+      this.arrivals.at(arrive, this.arrival(seq, end, segs, fin, psh));
       return;
     }
     // deliver what survived as (at most) two bursts around the lost range
     const a = seq + lostFrom * this.mss;
     const b = Math.min(end, seq + lostTo * this.mss);
-    if (a > seq) this.q.at(arrive, this.onArrival, this.arrival(seq, a, lostFrom, false, false));
-    if (b < end) this.q.at(arrive, this.onArrival, this.arrival(b, end, segs - lostTo, fin, psh));
+    if (a > seq) this.arrivals.at(arrive, this.arrival(seq, a, lostFrom, false, false));
+    if (b < end) this.arrivals.at(arrive, this.arrival(b, end, segs - lostTo, fin, psh));
   }
 
   /** An Arrival record, from the free list when one is there. */
@@ -639,7 +650,7 @@ export class LinkFlow implements SendHooks, CcSock {
 
   /** The ACK crosses the link back to the sender (pure ACKs are not lost in this model). */
   private sendAck(a: Ack): void {
-    this.q.after(this.link.rtt_ns / 2, this.onAck, a);
+    this.acks.after(this.link.rtt_ns / 2, a);
   }
 
   /** The ACK reaches the sender (pre-bound; the Ack record is the event's argument). */
