@@ -48,6 +48,7 @@ export function registerFuzz(program: Command): void {
     .option('-q, --quiet', 'no progress lines on stderr')
     .addHelpText('after', '\nExit status: 0 when nothing was found, 1 when a failure was found, 2 on bad input.')
     .action((o: FuzzFlags) => {
+      if (o.kernel === 'auto') throw new UsageError('--kernel auto: name a profile to fuzz (5.15, 5.16-v1, 5.16, 5.17, 6.18)');
       const kernel = getProfile(o.kernel).name;
       const seed = o.seed === undefined ? Math.floor(Math.random() * 0x7fffffff) : int('--seed', o.seed, true);
       const runs = int('--runs', o.runs);
