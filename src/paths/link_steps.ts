@@ -117,6 +117,8 @@ export class LinkStepPath implements Path {
   // ---- the steps ----
 
   /** Nothing waits in a backlog: ACKs are events at their own simulated time. */
+  lock(_sk: Sock): void {}
+
   release(_sk: Sock): void {}
 
   advance(sk: Sock, ms: number): void {

@@ -14,8 +14,7 @@ import { PAGE_SIZE, roundupPowOfTwo, SIZEOF_SK_BUFF, SIZEOF_SKB_SHARED_INFO, SKB
 import type { SkBuff } from '../model/skbuff.ts';
 import type { Sock } from '../model/sock.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
-import { tcp_sendmsg_locked } from '../model/tcp_sendmsg.ts';
-import { IovIter } from '../model/zerocopy.ts';
+import { splice_file_to_socket } from '../model/syscalls.ts';
 import { tcp_cleanup_rbuf, tcp_recvmsg, tcp_sock_set_quickack, tcp_connect_loopback, type RcvOptions } from '../tcp/tcp.ts';
 import { RcvSock, segmentOf, tcp_ack, tcp_delack_timer, tcp_rcv_data, type Ack } from '../tcp/tcp_input.ts';
 import type { NetSysctls } from '../profiles/types.ts';
@@ -143,27 +142,17 @@ export class LoopbackPath implements Path, Wire {
     }
   }
 
-  /** sendfile() of `len` bytes at file offset `off`: pipe-sized MSG_SPLICE_PAGES calls, MSG_MORE while more follows (fs/splice.c). */
+  /** sendfile() of `len` bytes at file offset `off` (the filler's file); returns the new offset. */
   private sendfile(sk: Sock, off: number, len: number): number {
-    const perCall = sk.profile.splicePagesPerCall * PAGE_SIZE;
-    let left = len;
-    while (left > 0) {
-      const batch = Math.min(left, Math.floor(off / PAGE_SIZE) * PAGE_SIZE + perCall - off);
-      const iov = new IovIter([{ addr: FILLER_FILE_BASE + off, len: batch }]);
-      const ret = tcp_sendmsg_locked(sk, { iov, zerocopy: false, splice: true, more: left > batch, eor: false, dontwait: false }, this);
-      this.release(sk);
-      if (ret <= 0) throw new Error(`zero-window filler: sendfile made no progress (${ret})`);
-      off += ret;
-      left -= ret;
-    }
-    return off;
+    const ret = splice_file_to_socket(sk, this, FILLER_FILE_BASE, off, len, false);
+    if (ret <= 0) throw new Error(`zero-window filler: sendfile made no progress (${ret})`);
+    return off + ret;
   }
 
   // ---- SendHooks ----
 
   /** tcp_send_mss(): lock_sock() was taken; size_goal from tcp_xmit_size_goal() with the cached gso_segs. */
   sizeGoal(sk: Sock): number {
-    this.owned = true;
     return tcp_xmit_size_goal(sk, sk.mss_cache, this.gsoMax(sk));
   }
 
@@ -196,6 +185,11 @@ export class LoopbackPath implements Path, Wire {
     if (sk.sk_wmem_queued >= before && r !== null && r.delackDueMs !== null) this.advance(sk, Math.max(0, r.delackDueMs - sk.net.now_ms));
     this.owned = true;
     return sk.sk_wmem_queued < before;
+  }
+
+  /** lock_sock(): from now on ACKs wait in the backlog. */
+  lock(_sk: Sock): void {
+    this.owned = true;
   }
 
   /** release_sock(): process the ACKs that waited in the backlog (they may send more, whose ACKs follow). */

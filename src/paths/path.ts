@@ -5,18 +5,17 @@
 // engine's LinkFlow between two modelled hosts).
 import type { Sock } from '../model/sock.ts';
 import type { SendHooks } from '../model/tcp_sendmsg.ts';
+import type { SocketLock } from '../model/syscalls.ts';
 import type { NetSysctls } from '../profiles/types.ts';
 import type { Connection } from '../scenario/schema.ts';
 import type { CoalesceObserver } from './loopback.ts';
 
-export interface Path extends SendHooks {
+export interface Path extends SendHooks, SocketLock {
   readonly kind: 'loopback' | 'link';
   /** Receive-side skb_try_coalesce() observers (checkers); a remote receiver never calls them. */
   readonly coalesceObservers: CoalesceObserver[];
   /** The handshake for `conn`: MSS, windows, tcp_sndbuf_expand(), the `start:` state. */
   establish(sk: Sock, conn: Connection, sysctl: NetSysctls): void;
-  /** release_sock() at the end of a system call. */
-  release(sk: Sock): void;
   /** `sleep {ms}`: simulated time passes (timers, ACKs in flight). */
   advance(sk: Sock, ms: number): void;
   /** `drain`: the receiver reads everything until the sender's queue is empty (or nothing can change). */

@@ -7,7 +7,7 @@ import { PAGE_SIZE } from '../../model/skb_geometry.ts';
 import { setSndbuf, Sock, type NetContext, newNetContext } from '../../model/sock.ts';
 import { sk_mem_reclaim } from '../../model/sk_mem.ts';
 import { destroySock, tcp_disconnect, tcp_send_fin, tcp_write_queue_purge } from '../../model/tcp_close.ts';
-import { EAGAIN, ENOBUFS, EPIPE, tcp_sendmsg_locked } from '../../model/tcp_sendmsg.ts';
+import { EAGAIN, ENOBUFS, EPIPE } from '../../model/tcp_sendmsg.ts';
 import { IovIter, read_error_queue } from '../../model/zerocopy.ts';
 import { LinkStepPath } from '../../paths/link_steps.ts';
 import { LoopbackPath } from '../../paths/loopback.ts';
@@ -17,6 +17,7 @@ import type { KernelConfig, KernelProfile, NetSysctls } from '../../profiles/typ
 import { checkExpectations } from '../../scenario/expect.ts';
 import type { Meminfo, Notification, Observation, StateFields, StepObservation, StepResult, TrailEntry, Warning } from '../../scenario/observation.ts';
 import { withTracer } from '../../model/trace.ts';
+import { splice_file_to_socket, tcp_sendmsg } from '../../model/syscalls.ts';
 import type { LoadedScenario } from '../../scenario/parse.ts';
 import type { Scenario, SendArgs, SendfileArgs, SendUntilEagainArgs, SenderOptions, Step } from '../../scenario/schema.ts';
 import { applyOverrides, type Overrides } from './overrides.ts';
@@ -221,12 +222,11 @@ class ModelRun {
     const flags = args.flags ?? [];
     const iov = new IovIter(this.bufs.layout(args));
     if (args.zerocopy && this.sk.zerocopy) this.sk.ledger.zc_calls++;
-    const ret = tcp_sendmsg_locked(
+    const ret = tcp_sendmsg(
       this.sk,
       { iov, zerocopy: args.zerocopy ?? false, more: flags.includes('MSG_MORE'), eor: flags.includes('MSG_EOR'), dontwait: !args.blocking || flags.includes('MSG_DONTWAIT') },
       this.path,
     );
-    this.path.release(this.sk); // release_sock(): ACKs that waited in the backlog
     if (ret < 0 && args.zerocopy && this.sk.zerocopy) this.sk.ledger.zc_calls--;
     return ret;
   }
@@ -262,26 +262,11 @@ class ModelRun {
    * while more follows. File pages live in their own address range (page identity).
    */
   private sendfile(args: SendfileArgs): StepResult {
-    let off = args.offset ?? this.fileCursor;
-    let left = args.len;
-    let total = 0;
-    const perCall = this.profile.splicePagesPerCall * PAGE_SIZE;
-    while (left > 0) {
-      const batch = Math.min(left, Math.floor(off / PAGE_SIZE) * PAGE_SIZE + perCall - off);
-      const iov = new IovIter([{ addr: FILE_BASE + off, len: batch }]);
-      const ret = tcp_sendmsg_locked(this.sk, { iov, zerocopy: false, splice: true, more: left > batch, eor: false, dontwait: !args.blocking }, this.path);
-      this.path.release(this.sk);
-      if (ret < 0) {
-        if (total === 0) return { errno: errnoName(-ret) };
-        break;
-      }
-      total += ret;
-      off += ret;
-      left -= ret;
-      if (ret < batch) break;
-    }
-    this.fileCursor = off;
-    return { ret: total };
+    const off = args.offset ?? this.fileCursor;
+    const ret = splice_file_to_socket(this.sk, this.path, FILE_BASE, off, args.len, !args.blocking);
+    if (ret < 0) return { errno: errnoName(-ret) };
+    this.fileCursor = off + ret;
+    return { ret };
   }
 
   private readErrqueue(): Notification[] {
