@@ -2,6 +2,7 @@
 // truesize, the zerocopy flags and uarg, and the TCP control block's seq/end_seq/eor.
 // Mirrors include/linux/skbuff.h (skb_shinfo flags SKBFL_*, skb_zcopy, skb_zcopy_pure,
 // skb_can_coalesce) and include/net/tcp.h (TCP_SKB_CB), 5.15 .. 6.18.
+import { PAGE_SIZE } from './skb_geometry.ts';
 import type { UbufInfo } from './zerocopy.ts';
 
 /** A page a frag points at. User pages are identified by their virtual page number. */
@@ -12,10 +13,63 @@ export interface Page {
   refs: number;
 }
 
+/**
+ * Entries of skb_shinfo(skb)->frags[]. An entry is a run of `n` frags on consecutive user pages
+ * page.id .. page.id + n - 1: the first from `off` to the page end, the middle ones whole pages,
+ * the last from 0 to its end; `size` counts the bytes of all n. With n = 1 it is one ordinary
+ * frag (off, size) on any kind of page. Zerocopy pins whole iov ranges, so a 64 KiB send is one
+ * entry instead of 16; the frags it stands for (nr_frags, MAX_SKB_FRAGS, the page and offset
+ * where each starts and ends) are exactly those of the kernel, frag by frag. Only user pages
+ * form runs, and only on zerocopy skbs (skb_shift and skb_can_coalesce refuse those).
+ */
 export interface SkbFrag {
+  /** The page of the first frag. */
   page: Page;
+  /** Offset of the first frag in its page. */
   off: number;
+  /** Bytes of all the run's frags. */
   size: number;
+  /** Frags in the run (1 for an ordinary frag). */
+  n: number;
+}
+
+/** Bytes of a run's first frag. */
+export const fragFirstBytes = (f: SkbFrag): number => (f.n === 1 ? f.size : PAGE_SIZE - f.off);
+
+/** Page number (id) of a run's last frag. */
+export const fragLastPageId = (f: SkbFrag): number => f.page.id + f.n - 1;
+
+/** End offset, in its page, of a run's last frag. */
+export const fragLastEnd = (f: SkbFrag): number => (f.n === 1 ? f.off + f.size : f.size - (PAGE_SIZE - f.off) - (f.n - 2) * PAGE_SIZE);
+
+/**
+ * The run without its first `len` bytes (0 < len < size), as tcp_trim_head() and skb_split()
+ * leave it: frags emptied on the way are dropped (their page reference with them), the new
+ * first frag starts `len` bytes in.
+ */
+export function fragTrimFront(f: SkbFrag, len: number): void {
+  const first = fragFirstBytes(f);
+  if (len < first) {
+    f.off += len;
+    f.size -= len;
+    return;
+  }
+  const rest = len - first;
+  const k = 1 + Math.floor(rest / PAGE_SIZE); // frags emptied
+  f.page.refs--;
+  const page = userPage(f.page.id + k);
+  page.refs++;
+  f.page = page;
+  f.off = rest - (k - 1) * PAGE_SIZE;
+  f.n -= k;
+  f.size -= len;
+}
+
+/** The run cut to its first `len` bytes (0 < len < size): the frags past the cut are dropped. */
+export function fragTruncate(f: SkbFrag, len: number): void {
+  const first = fragFirstBytes(f);
+  f.n = len <= first ? 1 : 1 + Math.ceil((len - first) / PAGE_SIZE);
+  f.size = len;
 }
 
 let nextSkbId = 1;
@@ -52,8 +106,12 @@ export class SkBuff {
     this.truesize = truesize;
   }
 
+  /** skb_shinfo(skb)->nr_frags: the frags of every run. */
   get nr_frags(): number {
-    return this.frags.length;
+    const frags = this.frags;
+    let n = 0;
+    for (let i = 0; i < frags.length; i++) n += frags[i].n;
+    return n;
   }
 }
 
@@ -75,7 +133,7 @@ export function userPage(pageNumber: number): Page {
 export function skb_can_coalesce(skb: SkBuff, page: Page, off: number): boolean {
   if (skb.uarg !== null) return false;
   const last = skb.frags[skb.frags.length - 1];
-  return last !== undefined && samePage(last.page, page) && last.off + last.size === off;
+  return last !== undefined && fragLastPageId(last) === page.id && fragLastEnd(last) === off;
 }
 
 /** Page references dropped when an skb's frags are released (skb_release_data). */

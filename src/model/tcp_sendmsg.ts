@@ -159,7 +159,7 @@ function copyChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number): number {
   if (TRACE.on) trace(sk, 'skb_copy_to_page_nocache', () => `skb #${skb.id}: copied ${copy} B into the page_frag: truesize, wq +${copy}, fwd -${copy}`, skb.id);
   if (merge) skb.frags[skb.frags.length - 1].size += copy;
   else {
-    skb.frags.push({ page, off: pfrag.offset, size: copy });
+    skb.frags.push({ page, off: pfrag.offset, size: copy, n: 1 });
     page.refs++;
   }
   pfrag.offset += copy;
@@ -212,7 +212,7 @@ function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number): number 
     const part = Math.min(copy - done, cur.left, PAGE_SIZE - off);
     if (skb_can_coalesce(skb, page, off)) skb.frags[skb.frags.length - 1].size += part;
     else if (skb.nr_frags < maxFrags) {
-      skb.frags.push({ page, off, size: part });
+      skb.frags.push({ page, off, size: part, n: 1 });
       page.refs++;
     } else break;
     msg.iov.advance(part);

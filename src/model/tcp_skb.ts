@@ -3,7 +3,7 @@
 // tcp_downgrade_zcopy_pure), include/net/tcp.h (tcp_wmem_free_skb, formerly sk_wmem_free_skb)
 // and net/ipv4/tcp_output.c (tcp_trim_head, tso_fragment/tcp_fragment accounting), 5.15 .. 6.18.
 import { SKB_TRUESIZE } from './skb_geometry.ts';
-import { SkBuff, skb_release_frags } from './skbuff.ts';
+import { fragTrimFront, SkBuff, skb_release_frags } from './skbuff.ts';
 import { sk_forced_mem_schedule, sk_mem_charge, sk_mem_uncharge, sk_wmem_schedule } from './sk_mem.ts';
 import type { Sock } from './sock.ts';
 import { net_zcopy_put } from './zerocopy.ts';
@@ -91,14 +91,13 @@ export function tcp_trim_head(sk: Sock, skb: SkBuff, len: number): void {
   let left = len;
   while (left > 0 && skb.frags.length > 0) {
     const f = skb.frags[0];
-    const n = Math.min(left, f.size);
-    f.off += n;
-    f.size -= n;
-    left -= n;
-    if (f.size === 0) {
-      f.page.refs--;
-      skb.frags.shift();
+    if (left < f.size) {
+      fragTrimFront(f, left); // __pskb_trim_head(): emptied frags are dropped, the next starts later
+      break;
     }
+    left -= f.size;
+    f.page.refs--;
+    skb.frags.shift();
   }
   skb.seq += len;
   skb.len -= len;

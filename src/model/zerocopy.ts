@@ -6,7 +6,7 @@
 // skb_zerocopy_iter_stream), net/core/sock.c (sock_omalloc, sock_ofree) and
 // net/core/datagram.c (__zerocopy_sg_from_iter, zerocopy_fill_skb_from_iter), 5.15 .. 6.18.
 import { MAX_SKB_FRAGS, PAGE_ALIGN, PAGE_SIZE, SKB_TRUESIZE } from './skb_geometry.ts';
-import { samePage, type Page, type SkBuff } from './skbuff.ts';
+import { fragLastEnd, fragLastPageId, type Page, type SkBuff } from './skbuff.ts';
 import { sk_mem_charge } from './sk_mem.ts';
 import type { Sock } from './sock.ts';
 import { TRACE, trace } from './trace.ts';
@@ -261,23 +261,35 @@ function zerocopy_fill_skb_from_iter(skb: SkBuff, from: IovIter, length: number,
     skb.data_len += copied;
     skb.len += copied;
     skb.truesize += PAGE_ALIGN(copied + start);
-    let pn = Math.floor(cur.addr / PAGE_SIZE);
-    for (let rest = copied; rest > 0; start = 0, pn++) {
-      const size = Math.min(rest, PAGE_SIZE - start);
-      rest -= size;
-      appendUserPage(skb, pages(pn), start, size);
-    }
+    appendUserPages(skb, Math.floor(cur.addr / PAGE_SIZE), start, copied, pages);
   }
   return 0;
 }
 
-/** A page continuing the last frag is merged into it; otherwise it takes a new frag slot. */
-function appendUserPage(skb: SkBuff, page: Page, off: number, size: number): void {
+/**
+ * The batch's pages become frags one page at a time: the first page merges into the last frag
+ * when it is the same page and continues it (skb_fill_page_desc after the merge test),
+ * otherwise it takes a new frag slot, as does every following page. Consecutive whole-page
+ * frags are kept as one run (SkbFrag.n): a new page starting at 0 right after a frag that
+ * ends its page extends the run.
+ */
+function appendUserPages(skb: SkBuff, pn: number, start: number, len: number, pages: UserPages): void {
+  const first = Math.min(len, PAGE_SIZE - start);
   const last = skb.frags[skb.frags.length - 1];
-  if (last !== undefined && samePage(last.page, page) && last.off + last.size === off) {
-    last.size += size;
-    return;
+  if (last !== undefined && fragLastPageId(last) === pn && fragLastEnd(last) === start) last.size += first;
+  else if (last !== undefined && start === 0 && fragLastPageId(last) === pn - 1 && fragLastEnd(last) === PAGE_SIZE && last.page.kind === 'user') {
+    last.n++;
+    last.size += first;
+  } else {
+    const page = pages(pn);
+    page.refs++;
+    skb.frags.push({ page, off: start, size: first, n: 1 });
   }
-  page.refs++;
-  skb.frags.push({ page, off, size });
+  const rest = len - first;
+  if (rest > 0) {
+    // the first page was filled to its end: the rest starts at 0 on the next pages, one frag each
+    const f = skb.frags[skb.frags.length - 1];
+    f.n += Math.ceil(rest / PAGE_SIZE);
+    f.size += rest;
+  }
 }

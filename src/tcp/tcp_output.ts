@@ -5,7 +5,7 @@
 // tso_fragment, tcp_grow_skb, tcp_write_xmit, tcp_push_one, __tcp_push_pending_frames,
 // tcp_minshall_update, tcp_event_new_data_sent. Written from the kernel source, not copied.
 import { MAX_SKB_FRAGS } from '../model/skb_geometry.ts';
-import { samePage, type SkBuff } from '../model/skbuff.ts';
+import { fragTrimFront, fragTruncate, samePage, type SkBuff, type SkbFrag } from '../model/skbuff.ts';
 import { TRACE, trace } from '../model/trace.ts';
 import { sk_mem_charge } from '../model/sk_mem.ts';
 import type { Sock } from '../model/sock.ts';
@@ -173,23 +173,33 @@ export function tso_fragment(sk: Sock, skb: SkBuff, len: number, wire: Wire, mss
   return buff;
 }
 
-/** skb_split() of a headless (all-paged) skb: frags after `len` move to `buff`, a straddling frag is shared. */
+/**
+ * skb_split() of a headless (all-paged) skb: frags after `len` move to `buff`, a frag
+ * straddling `len` is shared (a run of frags is cut between two of its frags, or inside one).
+ */
 function skb_split(skb: SkBuff, buff: SkBuff, len: number): void {
   let pos = 0;
-  const keep = [];
-  for (const f of skb.frags) {
-    if (pos + f.size <= len) keep.push(f);
-    else if (pos >= len) buff.frags.push(f);
-    else {
-      const head = len - pos;
-      keep.push({ page: f.page, off: f.off, size: head });
-      buff.frags.push({ page: f.page, off: f.off + head, size: f.size - head });
-      f.page.refs++; // skb_frag_ref(): both halves hold the page
-    }
+  let keep = 0;
+  const frags = skb.frags;
+  for (let i = 0; i < frags.length; i++) {
+    const f = frags[i];
+    const start = pos;
     pos += f.size;
+    if (pos <= len) keep++;
+    else if (start >= len) buff.frags.push(f);
+    else {
+      // skb_frag_ref(): both halves hold a page cut inside it; a run cut between two of its
+      // frags leaves the frags before the cut to skb, those after to buff
+      const head = len - start;
+      const tail: SkbFrag = { page: f.page, off: f.off, size: f.size, n: f.n };
+      tail.page.refs++;
+      fragTrimFront(tail, head);
+      fragTruncate(f, head);
+      keep++;
+      buff.frags.push(tail);
+    }
   }
-  skb.frags.length = 0;
-  skb.frags.push(...keep);
+  frags.length = keep;
   buff.len = skb.len - len;
   buff.data_len = buff.len;
   skb.len = len;
@@ -228,6 +238,7 @@ export function tcp_grow_skb(sk: Sock, skb: SkBuff, amount: number, wire: Wire):
 function skb_shift(tgt: SkBuff, skb: SkBuff, shiftlen: number): boolean {
   if (skb.len !== skb.data_len) return false; // skb_headlen(skb)
   if (tgt.uarg !== null || skb.uarg !== null) return false; // skb_zcopy()
+  // past this point every frag is a single one (SkbFrag.n = 1): runs exist only on zerocopy skbs
   // count the frag slots needed, merging the first into tgt's last frag when contiguous
   const last = tgt.frags[tgt.frags.length - 1];
   const first = skb.frags[0];
@@ -266,7 +277,7 @@ function skb_shift(tgt: SkBuff, skb: SkBuff, shiftlen: number): boolean {
       todo -= f.size;
       from++;
     } else {
-      tgt.frags.push({ page: f.page, off: f.off, size: todo });
+      tgt.frags.push({ page: f.page, off: f.off, size: todo, n: 1 });
       f.page.refs++;
       f.off += todo;
       f.size -= todo;
