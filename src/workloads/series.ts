@@ -6,6 +6,7 @@ import type { EventQueue } from '../engine/queue.ts';
 
 export const SERIES_FIELDS = ['memcg_sock', 'fwd_alloc', 'wmem_queued', 'tcp_mem_pages', 'sndbuf', 'pressure'] as const;
 export type SeriesField = (typeof SERIES_FIELDS)[number];
+const PRESSURE = SERIES_FIELDS.indexOf('pressure');
 
 export interface Stat {
   mean: number;
@@ -15,20 +16,37 @@ export interface Stat {
   min: number;
 }
 
-/** Streaming statistics of integer-valued samples: exact percentiles from a value histogram. */
+/**
+ * Streaming statistics of integer-valued samples: exact percentiles from a value histogram.
+ * Repeats of the last value are counted apart and enter the histogram when the value changes
+ * (most counters hold still for many samples), which keeps one Map update per change.
+ */
 export class StreamStat {
   private n = 0;
   private sum = 0;
   private maxV = -Infinity;
   private minV = Infinity;
   private readonly hist = new Map<number, number>();
+  private runV = 0;
+  private runN = 0;
 
   add(v: number): void {
     this.n++;
     this.sum += v;
+    if (v === this.runV && this.runN > 0) {
+      this.runN++;
+      return;
+    }
     if (v > this.maxV) this.maxV = v;
     if (v < this.minV) this.minV = v;
-    this.hist.set(v, (this.hist.get(v) ?? 0) + 1);
+    this.flush();
+    this.runV = v;
+    this.runN = 1;
+  }
+
+  private flush(): void {
+    if (this.runN > 0) this.hist.set(this.runV, (this.hist.get(this.runV) ?? 0) + this.runN);
+    this.runN = 0;
   }
 
   get count(): number {
@@ -36,6 +54,7 @@ export class StreamStat {
   }
 
   result(): Stat {
+    this.flush();
     if (this.n === 0) return { mean: 0, p50: 0, p99: 0, max: 0, min: 0 };
     const keys = [...this.hist.keys()].sort((a, b) => a - b);
     const pct = (p: number): number => {
@@ -103,7 +122,7 @@ export class Sampler {
       if (first || x > this.bmax[i][b]) this.bmax[i][b] = x;
       this.blast[i][b] = x;
     }
-    if (v[SERIES_FIELDS.indexOf('pressure')] !== 0) this.pressureNs += this.interval;
+    if (v[PRESSURE] !== 0) this.pressureNs += this.interval;
     this.samples++;
     this.q.at(now + this.interval, this.tick);
   };
