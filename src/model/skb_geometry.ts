@@ -20,9 +20,10 @@ export const PAGE_ALIGN = (x: number): number => alignUp(x, PAGE_SIZE);
 /** pages(x) = ceil(x / PAGE_SIZE), as sk_mem_pages() */
 export const sk_mem_pages = (bytes: number): number => Math.ceil(bytes / PAGE_SIZE);
 
+/** SKB_DATA_ALIGN(sizeof(sk_buff)) + SKB_DATA_ALIGN(sizeof(skb_shared_info)): 256 + 320 (a constant, as in C). */
+const SKB_TRUESIZE_OVERHEAD = SKB_DATA_ALIGN(SIZEOF_SK_BUFF) + SKB_DATA_ALIGN(SIZEOF_SKB_SHARED_INFO);
 /** SKB_TRUESIZE(X) = X + SKB_DATA_ALIGN(sizeof(sk_buff)) + SKB_DATA_ALIGN(sizeof(skb_shared_info)) */
-export const SKB_TRUESIZE = (x: number): number =>
-  x + SKB_DATA_ALIGN(SIZEOF_SK_BUFF) + SKB_DATA_ALIGN(SIZEOF_SKB_SHARED_INFO);
+export const SKB_TRUESIZE = (x: number): number => x + SKB_TRUESIZE_OVERHEAD;
 /** SKB_HEAD_ALIGN(X) (6.3+) = SKB_DATA_ALIGN(X) + SKB_DATA_ALIGN(sizeof(skb_shared_info)) */
 export const SKB_HEAD_ALIGN = (x: number): number => SKB_DATA_ALIGN(x) + SKB_DATA_ALIGN(SIZEOF_SKB_SHARED_INFO);
 

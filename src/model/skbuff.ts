@@ -100,6 +100,13 @@ export class SkBuff {
   fin = false;
   /** TCPHDR_PSH marked (tcp_mark_push); no accounting effect, kept for traces. */
   psh = false;
+  /** tcp_skb_pcount(): skb_shinfo(skb)->gso_segs as the transmit side last set it; 0 = not set. */
+  gso_segs = 0;
+  /**
+   * The sending path's transmit state of this skb (TCP_SKB_CB(skb)->sacked bits, skb_mstamp_ns,
+   * clones still in the host queue), opaque to the model; null until sent and once freed.
+   */
+  tx_state: unknown = null;
 
   constructor(end_offset: number, truesize: number) {
     this.end_offset = end_offset;

@@ -32,7 +32,7 @@ import { tcp_cleanup_rbuf, tcp_recvmsg } from '../tcp/tcp.ts';
 import { RcvSock, tcp_ack as tcp_ack_clean, tcp_delack_timer, tcp_rcv_data, tcp_send_ack, type Ack, type Segment } from '../tcp/tcp_input.ts';
 import {
   __tcp_select_window, sk_gso_max_size, tcp_grow_skb, tcp_nagle_test, tcp_receive_window, tcp_select_initial_window,
-  tcp_snd_wnd_test, tcp_xmit_size_goal, tso_fragment, tso_segs_of, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, tp_nonagle, type Wire,
+  tcp_snd_wnd_test, tcp_xmit_size_goal, tso_fragment, SkbGsoSegs, tso_segs_of, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, tp_nonagle, type Wire,
 } from '../tcp/tcp_output.ts';
 
 // ---- parameters ----
@@ -114,6 +114,19 @@ interface TxState {
   nicTruesize: number;
 }
 
+/** The TxState of each sent skb, kept in the skb (SkBuff.tx_state, its control block): no map lookups. */
+class SkbTxStates {
+  get(skb: SkBuff): TxState | undefined {
+    return (skb.tx_state as TxState | null) ?? undefined;
+  }
+  set(skb: SkBuff, st: TxState): void {
+    skb.tx_state = st;
+  }
+  delete(skb: SkBuff): void {
+    skb.tx_state = null;
+  }
+}
+
 /** A GRO'd burst on its way to the receiver: [seq, end) in `segs` segments (records are reused). */
 interface Arrival {
   seq: number;
@@ -189,7 +202,7 @@ export class LinkFlow implements SendHooks, CcSock {
   private pending: 0 | 'rto' | 'tlp' = 0;
   private readonly rtxTimer: Timer;
   private readonly delackTimer: Timer;
-  private readonly tx = new Map<SkBuff, TxState>();
+  private readonly tx = new SkbTxStates();
   readonly wire: Wire;
   readonly mss: number;
   private readonly gsoMax: number;
@@ -230,7 +243,7 @@ export class LinkFlow implements SendHooks, CcSock {
     this.gsoMax = sk_gso_max_size(sk, link.gso_max_size);
     this.snd_cwnd = opts.initcwnd;
     this.rto_ns = 1e9; // TCP_TIMEOUT_INIT until the first RTT sample
-    this.wire = { transmit: () => {}, pcount: new Map() };
+    this.wire = { transmit: () => {}, pcount: new SkbGsoSegs() };
     this.txCompletions = q.fifo(this.onTxCompletion);
     this.arrivals = q.fifo(this.onArrival);
     this.acks = q.fifo(this.onAck);
@@ -687,7 +700,9 @@ export class LinkFlow implements SendHooks, CcSock {
     let ackedPkts = 0;
     let rttFrom = -1;
     // per-skb state of what this ACK frees (tcp_clean_rtx_queue's sacked bits)
-    for (const skb of sk.rtx_queue) {
+    const rtx = sk.rtx_queue;
+    for (let i = 0; i < rtx.length; i++) {
+      const skb = rtx[i];
       if (skb.end_seq > ack) break;
       const st = this.tx.get(skb);
       if (st !== undefined) {

@@ -25,12 +25,32 @@ const MIN_TSO_SEGS = 2;
 const before = (a: number, b: number): boolean => a < b;
 const after = (a: number, b: number): boolean => a > b;
 
+/** tcp_skb_pcount() bookkeeping: segments of a queued skb at its last tso_segs setting (undefined = never set). */
+export interface PcountTable {
+  get(skb: SkBuff): number | undefined;
+  set(skb: SkBuff, segs: number): void;
+  delete(skb: SkBuff): void;
+}
+
+/** A PcountTable kept where the kernel keeps it, in the skb (skb_shinfo(skb)->gso_segs): no map lookups. */
+export class SkbGsoSegs implements PcountTable {
+  get(skb: SkBuff): number | undefined {
+    const n = skb.gso_segs;
+    return n === 0 ? undefined : n;
+  }
+  set(skb: SkBuff, segs: number): void {
+    skb.gso_segs = segs;
+  }
+  delete(skb: SkBuff): void {
+    skb.gso_segs = 0;
+  }
+}
+
 /** What the transmit engine needs from the path: delivery of a transmitted skb. */
 export interface Wire {
   /** tcp_transmit_skb(): a clone of `skb` leaves (loopback delivers it to the receiver). */
   transmit(sk: Sock, skb: SkBuff): void;
-  /** tcp_skb_pcount() bookkeeping: segments of a queued skb at its last tso_segs setting. */
-  pcount: Map<SkBuff, number>;
+  pcount: PcountTable;
 }
 
 /** tp->nonagle from the socket options: TCP_NODELAY sets OFF, TCP_CORK sets CORK. */
