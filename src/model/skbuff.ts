@@ -3,6 +3,7 @@
 // Mirrors include/linux/skbuff.h (skb_shinfo flags SKBFL_*, skb_zcopy, skb_zcopy_pure,
 // skb_can_coalesce) and include/net/tcp.h (TCP_SKB_CB), 5.15 .. 6.18.
 import { PAGE_SIZE } from './skb_geometry.ts';
+import { lastOf } from './sock.ts';
 import type { UbufInfo } from './zerocopy.ts';
 
 /** A page a frag points at. User pages are identified by their virtual page number. */
@@ -139,7 +140,7 @@ export function userPage(pageNumber: number): Page {
  */
 export function skb_can_coalesce(skb: SkBuff, page: Page, off: number): boolean {
   if (skb.uarg !== null) return false;
-  const last = skb.frags[skb.frags.length - 1];
+  const last = lastOf(skb.frags);
   return last !== undefined && fragLastPageId(last) === page.id && fragLastEnd(last) === off;
 }
 

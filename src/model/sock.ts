@@ -132,7 +132,7 @@ export class Sock {
 
   /** tcp_write_queue_tail() */
   writeQueueTail(): SkBuff | undefined {
-    return this.write_queue[this.write_queue.length - 1];
+    return lastOf(this.write_queue);
   }
 
   /** sk_stream_memory_free(): wq < sndbuf and notsent bytes below tcp_notsent_lowat. */
@@ -141,6 +141,14 @@ export class Sock {
     const notsent = this.write_seq - this.snd_nxt;
     return notsent < this.net.sysctl['net.ipv4.tcp_notsent_lowat'];
   }
+}
+
+/**
+ * The last element, or undefined when empty. Reading a[a.length - 1] of an empty array looks up
+ * the property "-1" (a slow generic load in V8), so hot paths test the length first.
+ */
+export function lastOf<T>(a: readonly T[]): T | undefined {
+  return a.length === 0 ? undefined : a[a.length - 1];
 }
 
 /**

@@ -8,7 +8,7 @@
 import { MAX_SKB_FRAGS, PAGE_ALIGN, PAGE_SIZE, SKB_TRUESIZE } from './skb_geometry.ts';
 import { fragLastEnd, fragLastPageId, type Page, type SkBuff } from './skbuff.ts';
 import { sk_mem_charge } from './sk_mem.ts';
-import type { Sock } from './sock.ts';
+import { lastOf, type Sock } from './sock.ts';
 import { TRACE, trace } from './trace.ts';
 
 /** SO_EE_CODE_ZEROCOPY_COPIED */
@@ -135,7 +135,7 @@ function __msg_zerocopy_callback(uarg: UbufInfo): void {
   const lo = uarg.id;
   const hi = (uarg.id + uarg.len - 1) >>> 0;
   const code = uarg.zerocopy ? 0 : SO_EE_CODE_ZEROCOPY_COPIED;
-  const tail = sk.error_queue[sk.error_queue.length - 1];
+  const tail = lastOf(sk.error_queue);
   if (tail !== undefined && notify_extend(tail, lo, uarg.len)) {
     sk.sk_omem_alloc -= uarg.notif_truesize;
     if (TRACE.on) trace(sk, '__msg_zerocopy_callback', () => `ids ${lo}..${hi} merged into the queued notification ${tail.lo}..${tail.hi}: optmem -${uarg.notif_truesize}`);
@@ -164,32 +164,52 @@ export function read_error_queue(sk: Sock): ErrQueueEntry[] {
 export class IovIter {
   private seg = 0;
   private segOff = 0;
-  constructor(readonly segments: readonly { addr: number; len: number }[]) {}
+  /** iov_iter_count(): bytes not yet consumed, kept as the cursor moves. */
+  private left: number;
+  constructor(readonly segments: readonly { addr: number; len: number }[]) {
+    let n = 0;
+    for (const s of segments) n += s.len;
+    this.left = n;
+  }
 
   get count(): number {
-    let n = 0;
-    for (let i = this.seg; i < this.segments.length; i++) n += this.segments[i].len;
-    return n - this.segOff;
+    return this.left;
+  }
+
+  /** Step over exhausted (and empty) segments; false at the end of the buffer. */
+  private settle(): boolean {
+    const segs = this.segments;
+    while (this.seg < segs.length && this.segOff >= segs[this.seg].len) {
+      this.seg++;
+      this.segOff = 0;
+    }
+    return this.seg < segs.length;
   }
 
   /** Bytes left in the current segment (skipping empty ones), and the current address. */
   current(): { addr: number; left: number } | null {
-    while (this.seg < this.segments.length && this.segOff >= this.segments[this.seg].len) {
-      this.seg++;
-      this.segOff = 0;
-    }
-    if (this.seg >= this.segments.length) return null;
+    if (!this.settle()) return null;
     const s = this.segments[this.seg];
     return { addr: s.addr + this.segOff, left: s.len - this.segOff };
+  }
+
+  /** The current address (as current().addr, without an object); -1 at the end. */
+  currentAddr(): number {
+    return this.settle() ? this.segments[this.seg].addr + this.segOff : -1;
+  }
+
+  /** Bytes left in the current segment (as current().left); 0 at the end. */
+  currentLeft(): number {
+    return this.settle() ? this.segments[this.seg].len - this.segOff : 0;
   }
 
   advance(n: number): void {
     let left = n;
     while (left > 0) {
-      const cur = this.current();
-      if (cur === null) throw new Error('iov_iter advanced past its end');
-      const step = Math.min(left, cur.left);
+      if (!this.settle()) throw new Error('iov_iter advanced past its end');
+      const step = Math.min(left, this.segments[this.seg].len - this.segOff);
       this.segOff += step;
+      this.left -= step;
       left -= step;
     }
   }
@@ -201,6 +221,9 @@ export class IovIter {
 
   restore(pos: [number, number]): void {
     [this.seg, this.segOff] = pos;
+    let n = -this.segOff;
+    for (let i = this.seg; i < this.segments.length; i++) n += this.segments[i].len;
+    this.left = n;
   }
 }
 
@@ -250,18 +273,19 @@ export const EMSGSIZE = 90;
 function zerocopy_fill_skb_from_iter(skb: SkBuff, from: IovIter, length: number, pages: UserPages): number {
   let left = length;
   while (left > 0) {
-    const cur = from.current();
-    if (cur === null) break;
-    if (skb.nr_frags === MAX_SKB_FRAGS) return -EMSGSIZE;
-    const maxpages = MAX_SKB_FRAGS - skb.nr_frags;
-    let start = cur.addr % PAGE_SIZE;
-    const copied = Math.min(left, cur.left, maxpages * PAGE_SIZE - start);
+    const addr = from.currentAddr();
+    if (addr < 0) break;
+    const nrFrags = skb.nr_frags;
+    if (nrFrags === MAX_SKB_FRAGS) return -EMSGSIZE;
+    const maxpages = MAX_SKB_FRAGS - nrFrags;
+    const start = addr % PAGE_SIZE;
+    const copied = Math.min(left, from.currentLeft(), maxpages * PAGE_SIZE - start);
     from.advance(copied);
     left -= copied;
     skb.data_len += copied;
     skb.len += copied;
     skb.truesize += PAGE_ALIGN(copied + start);
-    appendUserPages(skb, Math.floor(cur.addr / PAGE_SIZE), start, copied, pages);
+    appendUserPages(skb, Math.floor(addr / PAGE_SIZE), start, copied, pages);
   }
   return 0;
 }
@@ -275,7 +299,7 @@ function zerocopy_fill_skb_from_iter(skb: SkBuff, from: IovIter, length: number,
  */
 function appendUserPages(skb: SkBuff, pn: number, start: number, len: number, pages: UserPages): void {
   const first = Math.min(len, PAGE_SIZE - start);
-  const last = skb.frags[skb.frags.length - 1];
+  const last = lastOf(skb.frags);
   if (last !== undefined && fragLastPageId(last) === pn && fragLastEnd(last) === start) last.size += first;
   else if (last !== undefined && start === 0 && fragLastPageId(last) === pn - 1 && fragLastEnd(last) === PAGE_SIZE && last.page.kind === 'user') {
     last.n++;

@@ -24,7 +24,7 @@ import { EventFifo, EventQueue, Rng, Timer } from '../engine/queue.ts';
 import { SKB_TRUESIZE, roundupPowOfTwo, SKB_DATA_ALIGN, SIZEOF_SK_BUFF, SIZEOF_SKB_SHARED_INFO } from '../model/skb_geometry.ts';
 import type { SkBuff } from '../model/skbuff.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
-import type { Sock } from '../model/sock.ts';
+import { lastOf, type Sock } from '../model/sock.ts';
 import type { SendHooks } from '../model/tcp_sendmsg.ts';
 import { tcp_wmem_free_skb } from '../model/tcp_skb.ts';
 // helper-4's receiver and sender ACK processing (tcp_ack frees and trims the rtx queue)
@@ -876,7 +876,7 @@ export class LinkFlow implements SendHooks, CcSock {
       const before = sk.snd_nxt;
       this.tcp_write_xmit(TCP_NAGLE_PUSH, true);
       if (sk.snd_nxt === before) {
-        const last = sk.rtx_queue[sk.rtx_queue.length - 1];
+        const last = lastOf(sk.rtx_queue);
         const st = last === undefined ? undefined : this.tx.get(last);
         if (last !== undefined && st !== undefined && st.inNic === 0) {
           st.everRetrans = true;

@@ -7,7 +7,7 @@
 // a partial ACK), tcp_data_snd_check. Written from the kernel source, not copied.
 import { SKB_TRUESIZE, MAX_SKB_FRAGS } from '../model/skb_geometry.ts';
 import type { SkBuff } from '../model/skbuff.ts';
-import type { Sock } from '../model/sock.ts';
+import { lastOf, type Sock } from '../model/sock.ts';
 import { tcp_trim_head, tcp_wmem_free_skb } from '../model/tcp_skb.ts';
 import { __tcp_select_window, tcp_select_window, tcp_space, win_from_space, type Wire } from './tcp_output.ts';
 
@@ -168,7 +168,7 @@ function __tcp_grow_window(r: RcvSock, s: Segment, skbtruesize: number, rmem2: n
  */
 export function tcp_rcv_data(r: RcvSock, s: Segment, nowMs: number, rmem2: number, onCoalesce: (() => void) | null): Ack | null {
   if (s.len > 0) {
-    const tail = r.queue[r.queue.length - 1];
+    const tail = lastOf(r.queue);
     const tailCloned = tail !== undefined && r.senderUna < tail.orig_end_seq;
     if (tail !== undefined && tail.end_seq === s.seq && !tailCloned && tail.nr_frags + s.nr_frags <= MAX_SKB_FRAGS) {
       onCoalesce?.();

@@ -8,7 +8,7 @@ import { MAX_SKB_FRAGS } from '../model/skb_geometry.ts';
 import { fragTrimFront, fragTruncate, samePage, type SkBuff, type SkbFrag } from '../model/skbuff.ts';
 import { TRACE, trace } from '../model/trace.ts';
 import { sk_mem_charge } from '../model/sk_mem.ts';
-import type { Sock } from '../model/sock.ts';
+import { lastOf, type Sock } from '../model/sock.ts';
 import { headTruesize, tcp_stream_alloc_skb, tcp_wmem_free_skb } from '../model/tcp_skb.ts';
 import type { RcvSock } from './tcp_input.ts';
 
@@ -146,7 +146,7 @@ export function tcp_snd_wnd_test(sk: Sock, skb: SkBuff, mss_now: number): boolea
 function tcp_mss_split_point(sk: Sock, skb: SkBuff, mss_now: number, max_segs: number, nonagle: number): number {
   const window = tcp_wnd_end(sk) - skb.seq;
   const maxLen = mss_now * max_segs;
-  const isTail = sk.write_queue[sk.write_queue.length - 1] === skb;
+  const isTail = sk.writeQueueTail() === skb;
   if (maxLen <= window && !isTail) return maxLen;
   const needed = Math.min(skb.len, window);
   if (maxLen <= needed) return maxLen;
@@ -260,7 +260,7 @@ function skb_shift(tgt: SkBuff, skb: SkBuff, shiftlen: number): boolean {
   if (tgt.uarg !== null || skb.uarg !== null) return false; // skb_zcopy()
   // past this point every frag is a single one (SkbFrag.n = 1): runs exist only on zerocopy skbs
   // count the frag slots needed, merging the first into tgt's last frag when contiguous
-  const last = tgt.frags[tgt.frags.length - 1];
+  const last = lastOf(tgt.frags);
   const first = skb.frags[0];
   const merge = last !== undefined && first !== undefined && samePage(last.page, first.page) && last.off + last.size === first.off;
   let todo = shiftlen;
