@@ -214,6 +214,15 @@ export class IovIter {
     }
   }
 
+  /** Back to the start of the buffer (a caller reusing one iov_iter for the same buffer every call). */
+  rewind(): void {
+    this.seg = 0;
+    this.segOff = 0;
+    let n = 0;
+    for (const s of this.segments) n += s.len;
+    this.left = n;
+  }
+
   /** Saved position for iov_iter_revert(). */
   save(): [number, number] {
     return [this.seg, this.segOff];

@@ -210,6 +210,7 @@ export class LinkFlow implements SendHooks, CcSock {
   readonly rcv: RcvSock;
   private readonly ofo: { seq: number; end: number; truesize: number }[] = [];
   private readonly arrivalPool: Arrival[] = [];
+  private readonly rxSeg: Segment = { seq: 0, end_seq: 0, len: 0, truesize: 0, seg_len: 0, nr_frags: 0, end_offset: RX_HEAD_END, psh: false, fin: false };
   /**
    * Event streams in time order: the NIC completes clones in ring order a fixed delay after
    * their last bit, the link delivers bursts a fixed delay after it, ACKs cross back after a
@@ -588,10 +589,16 @@ export class LinkFlow implements SendHooks, CcSock {
       this.sendAck(tcp_send_ack(r));
       return;
     }
-    const s: Segment = {
-      seq: r.rcv_nxt, end_seq: end + (fin ? 1 : 0), len: end - r.rcv_nxt, truesize, seg_len: segs > 1 ? this.mss : len,
-      nr_frags: segs, end_offset: RX_HEAD_END, psh, fin,
-    };
+    // tcp_rcv_data() reads the segment and keeps nothing of it: one scratch record per flow
+    const s = this.rxSeg;
+    s.seq = r.rcv_nxt;
+    s.end_seq = end + (fin ? 1 : 0);
+    s.len = end - r.rcv_nxt;
+    s.truesize = truesize;
+    s.seg_len = segs > 1 ? this.mss : len;
+    s.nr_frags = segs;
+    s.psh = psh;
+    s.fin = fin;
     const nowMs = this.q.now / 1e6;
     let ack = tcp_rcv_data(r, s, nowMs, this.sk.net.sysctl['net.ipv4.tcp_rmem'][2], null);
     // tcp_ofo_queue(): the hole is filled, move what now fits in order

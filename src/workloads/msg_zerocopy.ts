@@ -112,6 +112,7 @@ export class ZcSender {
    * cancels the hrtimer, so a wake-up leaves no stale event behind in the queue.
    */
   private readonly waitTimer: Timer;
+  private readonly msg: SendMsg;
   private phase: 'run' | 'remaining' | 'done' = 'run';
   private readonly buf: { addr: number; len: number }[];
   private readonly sixX: boolean;
@@ -130,6 +131,7 @@ export class ZcSender {
     this.buf = [{ addr: 0x40000000, len: opts.payload }];
     flow.listener = { wake: () => this.wake() };
     this.waitTimer = new Timer(q, this.pollTimeout);
+    this.msg = { iov: new IovIter(this.buf), zerocopy: opts.zerocopy, more: false, eor: false, dontwait: true };
   }
 
   start(): void {
@@ -146,7 +148,9 @@ export class ZcSender {
   private readonly iterate = (): void => {
     const sk = this.flow.sk;
     sk.net.now_ms = this.q.now / 1e6;
-    const msg: SendMsg = { iov: new IovIter(this.buf), zerocopy: this.opts.zerocopy, more: false, eor: false, dontwait: true };
+    // the same buffer every call: one msghdr whose iov_iter starts over (tcp_sendmsg keeps no reference)
+    const msg = this.msg;
+    msg.iov.rewind();
     const ret = tcp_sendmsg_locked(sk, msg, this.flow);
     this.calls++;
     let cost = this.sendCost(ret > 0 ? ret : 0);
