@@ -849,7 +849,7 @@ export class LinkFlow implements SendHooks, CcSock {
       return;
     }
     this.pending = 'rto';
-    this.rtxTimer.set(this.q.now + this.rto_ns * 2 ** this.backoff);
+    this.rtxTimer.set(this.q.now + this.rto_ns * (1 << this.backoff)); // backoff <= 15: a shift, not Math.pow
   }
 
   /** tcp_schedule_loss_probe(): PTO = 2 srtt + TCP_TIMEOUT_MIN (+ RTO_MIN with one packet out). */

@@ -391,7 +391,7 @@ export function tcp_select_initial_window(space: number, mss: number, clamp: num
   let s = Math.max(space, rmem2, rmemMax);
   s = Math.min(s, window_clamp);
   const rcv_wscale = Math.min(Math.max(Math.floor(Math.log2(s)) - 15, 0), TCP_MAX_WSCALE);
-  window_clamp = Math.min(65535 * 2 ** rcv_wscale, window_clamp);
+  window_clamp = Math.min(65535 * (1 << rcv_wscale), window_clamp);
   return { rcv_wnd, window_clamp, rcv_wscale };
 }
 
@@ -411,13 +411,13 @@ export function __tcp_select_window(r: RcvSock): number {
   }
   if (free_space < full_space >> 1) {
     r.quick = 0;
-    const unit = 2 ** r.rcv_wscale;
+    const unit = 1 << r.rcv_wscale; // rcv_wscale <= TCP_MAX_WSCALE (14): a shift, not Math.pow
     free_space = Math.floor(free_space / unit) * unit;
     if (free_space < allowed_space >> 4 || free_space < mss) return 0;
   }
   if (free_space > r.rcv_ssthresh) free_space = r.rcv_ssthresh;
   if (r.rcv_wscale) {
-    const unit = 2 ** r.rcv_wscale;
+    const unit = 1 << r.rcv_wscale; // rcv_wscale <= TCP_MAX_WSCALE (14): a shift, not Math.pow
     return Math.ceil(free_space / unit) * unit;
   }
   let window = r.rcv_wnd;
@@ -433,7 +433,7 @@ export const tcp_receive_window = (r: RcvSock): number => Math.max(0, r.rcv_wup 
 export function tcp_select_window(r: RcvSock): number {
   const cur = tcp_receive_window(r);
   let win = __tcp_select_window(r);
-  const unit = 2 ** r.rcv_wscale;
+  const unit = 1 << r.rcv_wscale; // rcv_wscale <= TCP_MAX_WSCALE (14): a shift, not Math.pow
   if (win < cur) win = Math.ceil(cur / unit) * unit;
   r.rcv_wnd = win;
   r.rcv_wup = r.rcv_nxt;
