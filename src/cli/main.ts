@@ -37,6 +37,11 @@ export async function main(argv: string[]): Promise<number> {
 
 const isEntry = process.argv[1] !== undefined && /(?:main\.ts|skmem(?:\.js)?)$/.test(process.argv[1]);
 if (isEntry) {
+  // `skmem ... | head`: a closed pipe ends the output quietly, as for any Unix filter
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
