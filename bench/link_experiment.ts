@@ -12,8 +12,10 @@ export interface LinkBenchResult {
   events: number;
   sendmsg_calls: number;
   goodput_bps: number;
-  /** V8 heap in use after the run (and after a full GC when node runs with --expose-gc), MiB. */
+  /** V8 heap in use after the run, MiB. */
   heap_mib: number;
+  /** The first full run in the process (JIT still compiling): wall ms. */
+  first_wall_ms: number;
 }
 
 export function linkBench(kernel: string): LinkBenchResult {
@@ -21,12 +23,21 @@ export function linkBench(kernel: string): LinkBenchResult {
     kernel, family: 'ipv4' as const, runtime_ms: 1200, payload: 65435, zerocopy: true, notify_limit: 32, expect_zerocopy: -1 as const,
     link: DEFAULT_LINK, cc: 'cubic', costs: DEFAULT_COSTS, sample_ns: 10_000, series_points: 1000,
   };
-  runMsgZerocopy({ ...opts, runtime_ms: 50 }); // warm up the JIT
-  const r = runMsgZerocopy(opts);
+  // The first full run still pays for V8 compiling the hot paths (its optimizing compilers run
+  // on background threads for the first second or two); it is reported apart. The figure is
+  // the fastest of the next three runs (each the whole experiment, same result), which also
+  // filters out other processes on a busy machine.
+  runMsgZerocopy({ ...opts, runtime_ms: 50 });
+  const first = runMsgZerocopy(opts);
+  let r = runMsgZerocopy(opts);
+  for (let i = 0; i < 2; i++) {
+    const again = runMsgZerocopy(opts);
+    if (again.wall_ms < r.wall_ms) r = again;
+  }
   const heapAfter = process.memoryUsage().heapUsed;
   return {
     kernel, sim_ns: r.sim_ns, wall_ms: r.wall_ms, events: r.events, sendmsg_calls: r.sendmsg_calls, goodput_bps: r.goodput_bps,
-    heap_mib: heapAfter / 2 ** 20,
+    heap_mib: heapAfter / 2 ** 20, first_wall_ms: first.wall_ms,
   };
 }
 
