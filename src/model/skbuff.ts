@@ -146,6 +146,7 @@ export function skb_can_coalesce(skb: SkBuff, page: Page, off: number): boolean 
 
 /** Page references dropped when an skb's frags are released (skb_release_data). */
 export function skb_release_frags(skb: SkBuff): void {
-  for (const f of skb.frags) f.page.refs--;
-  skb.frags.length = 0;
+  // pop rather than `length = 0`, which V8 runs as a (slow) runtime call
+  const frags = skb.frags;
+  while (frags.length > 0) frags.pop()!.page.refs--;
 }

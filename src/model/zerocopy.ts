@@ -223,16 +223,21 @@ export class IovIter {
     this.left = n;
   }
 
-  /** Saved position for iov_iter_revert(). */
-  save(): [number, number] {
-    return [this.seg, this.segOff];
-  }
-
-  restore(pos: [number, number]): void {
-    [this.seg, this.segOff] = pos;
-    let n = -this.segOff;
-    for (let i = this.seg; i < this.segments.length; i++) n += this.segments[i].len;
-    this.left = n;
+  /** iov_iter_revert(): step back over the last `bytes` consumed. */
+  revert(bytes: number): void {
+    let back = bytes;
+    while (back > 0) {
+      if (this.segOff === 0) {
+        if (this.seg === 0) throw new Error('iov_iter reverted past its start');
+        this.seg--;
+        this.segOff = this.segments[this.seg].len;
+        continue;
+      }
+      const step = Math.min(back, this.segOff);
+      this.segOff -= step;
+      this.left += step;
+      back -= step;
+    }
   }
 }
 
@@ -257,14 +262,13 @@ export function skb_zerocopy_iter_stream(
   if (skb.uarg !== null && skb.uarg !== uarg) return -EEXIST;
   const origLen = skb.len;
   const origTruesize = skb.truesize;
-  const saved = from.save();
   const err = zerocopy_fill_skb_from_iter(skb, from, length, pages);
   const delta = skb.truesize - origTruesize;
   sk.sk_wmem_queued += delta;
   if (!skb.pure) sk_mem_charge(sk, delta);
   if (TRACE.on) trace(sk, 'skb_zerocopy_iter_stream', () => `skb #${skb.id}: pinned ${skb.len - origLen} B of user pages, truesize +${delta} (page aligned), wq +${delta}, ${skb.pure ? 'not charged (pure zerocopy)' : `fwd -${delta}`}`, skb.id);
   if (err === -EMSGSIZE && skb.len === origLen) {
-    from.restore(saved);
+    from.revert(skb.len - origLen); // streams do not free the skb on error: iov_iter_revert()
     return err;
   }
   if (skb.uarg === null) {
