@@ -7,6 +7,7 @@ import type { EventQueue } from '../engine/queue.ts';
 export const SERIES_FIELDS = ['memcg_sock', 'fwd_alloc', 'wmem_queued', 'tcp_mem_pages', 'sndbuf', 'pressure'] as const;
 export type SeriesField = (typeof SERIES_FIELDS)[number];
 const PRESSURE = SERIES_FIELDS.indexOf('pressure');
+const FIELDS = SERIES_FIELDS.length;
 
 export interface Stat {
   mean: number;
@@ -83,9 +84,10 @@ export type Probe = () => readonly number[];
 /** Samples `probe` (values in SERIES_FIELDS order) every `interval` ns from `start` to `end`. */
 export class Sampler {
   readonly stats: StreamStat[] = SERIES_FIELDS.map(() => new StreamStat());
-  private readonly bmin: Float64Array[];
-  private readonly bmax: Float64Array[];
-  private readonly blast: Float64Array[];
+  /** Per bucket b and field i, at b * SERIES_FIELDS.length + i. */
+  private readonly bmin: Float64Array;
+  private readonly bmax: Float64Array;
+  private readonly blast: Float64Array;
   private readonly bseen: Uint8Array;
   private readonly bucketNs: number;
   samples = 0;
@@ -100,9 +102,9 @@ export class Sampler {
     readonly buckets: number,
   ) {
     const f = SERIES_FIELDS.length;
-    this.bmin = Array.from({ length: f }, () => new Float64Array(buckets));
-    this.bmax = Array.from({ length: f }, () => new Float64Array(buckets));
-    this.blast = Array.from({ length: f }, () => new Float64Array(buckets));
+    this.bmin = new Float64Array(f * buckets);
+    this.bmax = new Float64Array(f * buckets);
+    this.blast = new Float64Array(f * buckets);
     this.bseen = new Uint8Array(buckets);
     this.bucketNs = Math.max(1, (end - start) / buckets);
     q.at(start, this.tick);
@@ -115,12 +117,15 @@ export class Sampler {
     const b = Math.min(this.buckets - 1, Math.floor((now - this.start) / this.bucketNs));
     const first = this.bseen[b] === 0;
     this.bseen[b] = 1;
-    for (let i = 0; i < v.length; i++) {
+    const { bmin, bmax, blast, stats } = this;
+    const base = b * FIELDS;
+    for (let i = 0; i < FIELDS; i++) {
       const x = v[i];
-      this.stats[i].add(x);
-      if (first || x < this.bmin[i][b]) this.bmin[i][b] = x;
-      if (first || x > this.bmax[i][b]) this.bmax[i][b] = x;
-      this.blast[i][b] = x;
+      const k = base + i;
+      stats[i].add(x);
+      if (first || x < bmin[k]) bmin[k] = x;
+      if (first || x > bmax[k]) bmax[k] = x;
+      blast[k] = x;
     }
     if (v[PRESSURE] !== 0) this.pressureNs += this.interval;
     this.samples++;
@@ -137,9 +142,9 @@ export class Sampler {
       if (this.bseen[b] === 0) continue;
       out.push({
         t_ns: Math.round(this.start + b * this.bucketNs),
-        min: SERIES_FIELDS.map((_, i) => this.bmin[i][b]),
-        max: SERIES_FIELDS.map((_, i) => this.bmax[i][b]),
-        last: SERIES_FIELDS.map((_, i) => this.blast[i][b]),
+        min: SERIES_FIELDS.map((_, i) => this.bmin[b * FIELDS + i]),
+        max: SERIES_FIELDS.map((_, i) => this.bmax[b * FIELDS + i]),
+        last: SERIES_FIELDS.map((_, i) => this.blast[b * FIELDS + i]),
       });
     }
     return out;
