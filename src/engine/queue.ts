@@ -2,10 +2,10 @@
 // Events at the same instant run in the order they were scheduled (a sequence number breaks
 // ties), so the same inputs give the same trace. No wall-clock time is read anywhere.
 //
-// The heap is a set of parallel arrays: time and sequence number in growable Float64Arrays,
-// the handler and its argument in plain arrays. A handler may take one argument (`at(t, fn,
-// arg)`), so a hot path can pass a pre-bound method and a record it already holds instead of
-// allocating a closure per event.
+// The heap is a set of parallel typed arrays (time, sequence number, slot); each pending
+// event's handler and argument sit in a slot, written once when scheduled. A handler may take
+// one argument (`at(t, fn, arg)`), so a hot path can pass a pre-bound method and a record it
+// already holds instead of allocating a closure per event.
 
 export type Handler = () => void;
 /** A pre-bound handler taking the argument it was scheduled with. */
@@ -14,11 +14,16 @@ export type ArgHandler<A> = (arg: A) => void;
 export class EventQueue {
   /** Simulated time, nanoseconds. */
   now = 0;
+  // the heap: time, sequence number and slot of each entry (typed arrays: moving an entry
+  // stores no object pointer, so sifting needs no GC write barrier)
   private t = new Float64Array(256);
   private s = new Float64Array(256);
-  private h: ((arg: unknown) => void)[] = [];
-  private a: unknown[] = [];
+  private slot = new Int32Array(256);
   private n = 0;
+  // the slots: handler and argument of each pending event, and the free slots
+  private h: (((arg: unknown) => void) | null)[] = [];
+  private a: unknown[] = [];
+  private free: number[] = [];
   private seq = 0;
   /** Events run so far (for the benchmark's events/s figure). */
   processed = 0;
@@ -53,12 +58,20 @@ export class EventQueue {
 
   /** Put an event with its (time, sequence) key into the heap. */
   insert(when: number, seq: number, fn: (arg: unknown) => void, arg: unknown): void {
+    let k: number;
+    if (this.free.length > 0) k = this.free.pop()!;
+    else {
+      k = this.h.length;
+      this.h.push(null);
+      this.a.push(undefined);
+    }
+    this.h[k] = fn;
+    this.a[k] = arg;
     let i = this.n++;
     if (i === this.t.length) this.grow();
     const t = this.t;
     const s = this.s;
-    const h = this.h;
-    const a = this.a;
+    const slot = this.slot;
     // sift up
     while (i > 0) {
       const p = (i - 1) >> 1;
@@ -66,14 +79,12 @@ export class EventQueue {
       if (tp < when || (tp === when && s[p] < seq)) break;
       t[i] = tp;
       s[i] = s[p];
-      h[i] = h[p];
-      a[i] = a[p];
+      slot[i] = slot[p];
       i = p;
     }
     t[i] = when;
     s[i] = seq;
-    h[i] = fn;
-    a[i] = arg;
+    slot[i] = k;
   }
 
   /** Run `fn` (with `arg`) `delay` ns from now. */
@@ -84,12 +95,16 @@ export class EventQueue {
   }
 
   private grow(): void {
-    const t = new Float64Array(this.t.length * 2);
+    const len = this.t.length * 2;
+    const t = new Float64Array(len);
     t.set(this.t);
     this.t = t;
-    const s = new Float64Array(this.s.length * 2);
+    const s = new Float64Array(len);
     s.set(this.s);
     this.s = s;
+    const slot = new Int32Array(len);
+    slot.set(this.slot);
+    this.slot = slot;
   }
 
   /** Time of the next event, or Infinity. */
@@ -100,8 +115,12 @@ export class EventQueue {
   /** Run events until the queue is empty or the next one is after `until` (ns); the clock ends at `until`. */
   runUntil(until: number): void {
     while (this.n > 0 && this.t[0] <= until) {
-      const fn = this.h[0];
-      const arg = this.a[0];
+      const k = this.slot[0];
+      const fn = this.h[k]!;
+      const arg = this.a[k];
+      this.h[k] = null;
+      this.a[k] = undefined;
+      this.free.push(k);
       this.now = this.t[0];
       this.pop();
       fn(arg);
@@ -114,6 +133,7 @@ export class EventQueue {
   clear(): void {
     this.h.length = 0;
     this.a.length = 0;
+    this.free.length = 0;
     this.n = 0;
     for (const f of this.fifos) f.drop();
   }
@@ -122,16 +142,12 @@ export class EventQueue {
   private pop(): void {
     const t = this.t;
     const s = this.s;
-    const h = this.h;
-    const a = this.a;
+    const slot = this.slot;
     const n = --this.n;
+    if (n === 0) return;
     const lt = t[n];
     const ls = s[n];
-    const lh = h[n];
-    const la = a[n];
-    h[n] = undefined!;
-    a[n] = undefined;
-    if (n === 0) return;
+    const lk = slot[n];
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -149,14 +165,12 @@ export class EventQueue {
       if (lt < tc || (lt === tc && ls < s[c])) break;
       t[i] = tc;
       s[i] = s[c];
-      h[i] = h[c];
-      a[i] = a[c];
+      slot[i] = slot[c];
       i = c;
     }
     t[i] = lt;
     s[i] = ls;
-    h[i] = lh;
-    a[i] = la;
+    slot[i] = lk;
   }
 }
 
