@@ -32,7 +32,7 @@ const KMALLOC_CLASSES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096
 
 /** kmalloc_size_roundup() / ksize() of a kmalloc'd object of `size` bytes. */
 export function kmallocSizeRoundup(size: number): number {
-  for (const c of KMALLOC_CLASSES) if (size <= c) return c;
+  for (let i = 0; i < KMALLOC_CLASSES.length; i++) if (size <= KMALLOC_CLASSES[i]) return KMALLOC_CLASSES[i];
   let pages = 1;
   while (pages * PAGE_SIZE < size) pages *= 2;
   return pages * PAGE_SIZE;

@@ -187,8 +187,11 @@ export function tso_fragment(sk: Sock, skb: SkBuff, len: number, wire: Wire, mss
   buff.shared_frag = skb.shared_frag;
   wire.pcount.set(skb, tso_segs_of(skb, mss_now));
   wire.pcount.set(buff, tso_segs_of(buff, mss_now));
+  // tcp_insert_write_queue_after(): buff right after skb (skb is usually the send head)
   const q = sk.write_queue;
-  q.splice(q.indexOf(skb) + 1, 0, buff);
+  const at = q[0] === skb ? 1 : q.indexOf(skb) + 1;
+  if (at === q.length) q.push(buff);
+  else q.splice(at, 0, buff);
   if (TRACE.on) trace(sk, 'tso_fragment', () => `skb #${skb.id} split at ${len} B: new skb #${buff.id} takes ${nlen} B and their truesize (wq +${buff.truesize - nlen} for its head${buff.pure ? ', stays pure' : ''})`, buff.id);
   return buff;
 }
@@ -219,7 +222,7 @@ function skb_split(skb: SkBuff, buff: SkBuff, len: number): void {
       buff.frags.push(tail);
     }
   }
-  frags.length = keep;
+  while (frags.length > keep) frags.pop(); // not `length = keep`: a slow runtime call in V8
   buff.len = skb.len - len;
   buff.data_len = buff.len;
   skb.len = len;
@@ -234,7 +237,7 @@ function skb_split(skb: SkBuff, buff: SkBuff, len: number): void {
  */
 export function tcp_grow_skb(sk: Sock, skb: SkBuff, amount: number, wire: Wire): void {
   const q = sk.write_queue;
-  const i = q.indexOf(skb);
+  const i = q[0] === skb ? 0 : q.indexOf(skb); // the send head, from tcp_write_xmit
   const next = q[i + 1];
   if (next === undefined) return;
   if (skb.eor || skb.pure !== next.pure) return;
