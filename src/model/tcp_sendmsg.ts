@@ -63,7 +63,13 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
   const sizeGoal = hooks.sizeGoal(sk);
   let copied = 0;
   let err = 0;
+  // Every loop is bounded (TigerBeetle style): a blocking call that keeps being woken without
+  // making progress is a model bug, reported, never a hang.
+  let idle = 0;
   loop: while (msg.iov.count > 0) {
+    if (++idle > MAX_ITERATIONS_WITHOUT_PROGRESS) {
+      throw new Error(`tcp_sendmsg_locked: ${MAX_ITERATIONS_WITHOUT_PROGRESS} iterations without progress (wq ${sk.sk_wmem_queued}, sndbuf ${sk.sk_sndbuf}, fwd ${sk.sk_forward_alloc})`);
+    }
     const tail = sk.writeQueueTail();
     let copy = tail !== undefined ? sizeGoal - tail.len : 0;
     let skb: SkBuff | null = tail ?? null;
@@ -98,6 +104,7 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
     sk.write_seq += n;
     skb.end_seq += n;
     copied += n;
+    idle = 0;
     if (msg.iov.count === 0) {
       if (msg.eor) skb.eor = true;
       break;
@@ -116,6 +123,7 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
   return copied;
 }
 
+const MAX_ITERATIONS_WITHOUT_PROGRESS = 100_000;
 const NEW_SEGMENT = -1;
 const WAIT = -2;
 
