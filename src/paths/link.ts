@@ -127,6 +127,9 @@ class SkbTxStates {
   }
 }
 
+/** The link's MSS is fixed: a larger offered window changes nothing to sync (tcp_sync_mss). */
+const NO_SYNC_MSS = (): void => {};
+
 /** A GRO'd burst on its way to the receiver: [seq, end) in `segs` segments (records are reused). */
 interface Arrival {
   seq: number;
@@ -210,6 +213,7 @@ export class LinkFlow implements SendHooks, CcSock {
   readonly rcv: RcvSock;
   private readonly ofo: { seq: number; end: number; truesize: number }[] = [];
   private readonly arrivalPool: Arrival[] = [];
+  private readonly ackArg: Ack = { ack: 0, win: 0 };
   private readonly rxSeg: Segment = { seq: 0, end_seq: 0, len: 0, truesize: 0, seg_len: 0, nr_frags: 0, end_offset: RX_HEAD_END, psh: false, fin: false };
   /**
    * Event streams in time order: the NIC completes clones in ring order a fixed delay after
@@ -722,7 +726,10 @@ export class LinkFlow implements SendHooks, CcSock {
     }
     const before = sk.sk_wmem_queued;
     const dup = ack === prevUna && sk.packets_out > 0 && win === sk.snd_wnd;
-    tcp_ack_clean(sk, { ack, win }, this.wire, () => {});
+    const arg = this.ackArg; // tcp_ack_clean() keeps nothing of it
+    arg.ack = ack;
+    arg.win = win;
+    tcp_ack_clean(sk, arg, this.wire, NO_SYNC_MSS);
     if (ack > prevUna) {
       if (ackedPkts === 0) ackedPkts = Math.max(1, Math.round((ack - prevUna) / this.mss));
       if (rttFrom >= 0) this.rttSample(this.q.now - rttFrom);

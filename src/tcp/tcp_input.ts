@@ -267,24 +267,32 @@ export function tcp_ack(sk: Sock, a: Ack, wire: Wire, syncMss: () => void): void
   if (!advances) return;
   sk.snd_una = a.ack;
   const q = sk.rtx_queue;
-  while (q.length > 0) {
-    const skb = q[0];
-    if (skb.end_seq > a.ack) {
-      if (a.ack > skb.seq && skb.len > 0) {
-        const before = wire.pcount.get(skb) ?? 1;
-        tcp_trim_head(sk, skb, a.ack - skb.seq);
-        const after = Math.max(1, Math.ceil(skb.len / Math.max(1, sk.mss_cache)));
-        sk.packets_out -= Math.max(0, before - after);
-        wire.pcount.set(skb, after);
-      }
-      break;
-    }
-    q.shift();
-    sk.packets_out -= wire.pcount.get(skb) ?? 1;
-    wire.pcount.delete(skb);
-    tcp_wmem_free_skb(sk, skb);
+  // the fully ACKed skbs leave the queue together (one splice rather than a shift each when
+  // there are several), then each is freed in order; nothing the freeing does reads the queue
+  let k = 0;
+  while (k < q.length && q[k].end_seq <= a.ack) k++;
+  if (k === 1) freeAcked(sk, q.shift()!, wire);
+  else if (k > 1) {
+    const acked = q.splice(0, k);
+    for (let i = 0; i < k; i++) freeAcked(sk, acked[i], wire);
+  }
+  const skb = q[0];
+  if (skb !== undefined && a.ack > skb.seq && skb.len > 0) {
+    // tcp_tso_acked(): a partially ACKed head is trimmed
+    const before = wire.pcount.get(skb) ?? 1;
+    tcp_trim_head(sk, skb, a.ack - skb.seq);
+    const after = Math.max(1, Math.ceil(skb.len / Math.max(1, sk.mss_cache)));
+    sk.packets_out -= Math.max(0, before - after);
+    wire.pcount.set(skb, after);
   }
   if (q.length === 0) sk.packets_out = 0;
+}
+
+/** tcp_clean_rtx_queue() for one fully ACKed skb: packets_out, then tcp_wmem_free_skb(). */
+function freeAcked(sk: Sock, skb: SkBuff, wire: Wire): void {
+  sk.packets_out -= wire.pcount.get(skb) ?? 1;
+  wire.pcount.delete(skb);
+  tcp_wmem_free_skb(sk, skb);
 }
 
 /** The segment a transmitted skb arrives as (loopback: the clone; zerocopy frags copied by skb_orphan_frags_rx). */
