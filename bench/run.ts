@@ -60,7 +60,7 @@ writeFileSync(lastPath, `${JSON.stringify(now, null, 2)}\n`);
  */
 async function backendComparison(record: Record<string, number>): Promise<void> {
   const { liveAvailable, runLive } = await import('../src/backends/live/index.ts');
-  const files = readdirSync('corpus').filter((f) => f.endsWith('.yaml') && f !== 'known_gaps.yaml').sort().slice(0, 12);
+  const files = readdirSync('corpus').filter((f) => f.endsWith('.yaml') && f !== 'known_gaps.yml').sort().slice(0, 12);
   const loaded = files.map((f) => loadScenarioFile(`corpus/${f}`));
   const t0 = performance.now();
   const reps = 20;

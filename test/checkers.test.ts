@@ -12,7 +12,7 @@ import { loadScenarioFile, parseScenarioText } from '../src/scenario/parse.ts';
 import type { Step } from '../src/scenario/schema.ts';
 
 const FILES = [
-  ...readdirSync('corpus').filter((f) => f.endsWith('.yaml') && f !== 'known_gaps.yaml').map((f) => `corpus/${f}`),
+  ...readdirSync('corpus').filter((f) => f.endsWith('.yaml') && f !== 'known_gaps.yml').map((f) => `corpus/${f}`),
   ...readdirSync('examples').filter((f) => f.endsWith('.yaml')).map((f) => `examples/${f}`),
 ].sort();
 const CORRECT = ['5.15', '5.17', '6.18'];

@@ -1,6 +1,6 @@
 // The validation corpus on both backends: the model (--kernel auto) must match the live kernel
 // on meminfo, memcg, skbs, results and notifications for every scenario, except the ones listed
-// with their measured difference and reason in corpus/known_gaps.yaml.
+// with their measured difference and reason in corpus/known_gaps.yml.
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { runScenario } from '../src/backends/index.ts';
 import { diffObservations } from '../src/report/diff.ts';
 import { loadScenarioFile } from '../src/scenario/parse.ts';
 
-const corpusFiles = readdirSync('corpus').filter((f) => f.endsWith('.yaml') && f !== 'known_gaps.yaml').sort();
+const corpusFiles = readdirSync('corpus').filter((f) => f.endsWith('.yaml') && f !== 'known_gaps.yml').sort();
 /** The 6.18 loopback examples are validated too: every number the model prints for 6.18 is checked live (the live backend drives loopback only, so `path: link` examples are not). */
 const exampleFiles = readdirSync('examples')
   .filter((f) => f.endsWith('.yaml'))
@@ -19,7 +19,7 @@ const exampleFiles = readdirSync('examples')
   })
   .sort();
 const files = [...corpusFiles.map((f) => `corpus/${f}`), ...exampleFiles.map((f) => `examples/${f}`)];
-const gaps = parse(readFileSync('corpus/known_gaps.yaml', 'utf8')) as Record<string, { reason: string }>;
+const gaps = parse(readFileSync('corpus/known_gaps.yml', 'utf8')) as Record<string, { reason: string }>;
 const live = liveAvailable();
 const LIVE_RETRIES = 2;
 if (!live.ok) console.warn(`corpus live comparison skipped: ${live.reason}`);
@@ -51,7 +51,7 @@ describe('validation corpus', () => {
         diffs = diffObservations(model, await runLive(loaded, { profileLabel: 'live' }));
       }
       if (diffs.length === 0) exact++;
-      if (diffs.length === 0 && gaps[name]) unexpected.push(`${name}: listed as a known gap but now matches: remove it from corpus/known_gaps.yaml`);
+      if (diffs.length === 0 && gaps[name]) unexpected.push(`${name}: listed as a known gap but now matches: remove it from corpus/known_gaps.yml`);
       if (diffs.length > 0 && !gaps[name]) unexpected.push(`${name}: ${diffs.slice(0, 3).map((d) => `step ${d.step} ${d.field} model ${JSON.stringify(d.model)} live ${JSON.stringify(d.live)}`).join('; ')}`);
     }
     if (retried.length > 0) console.warn(`live runs measured again after a timing-dependent mismatch: ${retried.join(', ')}`);
