@@ -4,7 +4,8 @@
 // Pages are prefaulted (MADV_POPULATE_WRITE) just before the send that uses them, and nothing
 // is unmapped or modified until the run ends (the kernel may still read zerocopy pages).
 import { UsageError } from '../../cli/errors.ts';
-import { MADV_POPULATE_WRITE, PAGE_SIZE, madvise, mmapAnon, munmap, poke } from './libc.ts';
+import { SendLayout } from '../../scenario/send_layout.ts';
+import { MADV_POPULATE_WRITE, madvise, mmapAnon, munmap, poke } from './libc.ts';
 
 /** Virtual size of the reservation: address space only, pages are faulted on use. */
 const RESERVE_BYTES = 4 * 1024 * 1024 * 1024;
@@ -19,10 +20,7 @@ export interface Segment {
 export class SendBuffers {
   readonly base: number;
   readonly scratch: number;
-  /** Next unused page-aligned offset within the reservation. */
-  private next = 0;
-  /** End (address) of the previous send's last byte + 1, for `contiguous`. */
-  private prevEnd: number | null = null;
+  private readonly layout = new SendLayout();
 
   constructor() {
     this.base = mmapAnon(RESERVE_BYTES);
@@ -31,32 +29,13 @@ export class SendBuffers {
 
   /** Lays out the segments of one send back to back; see the module comment. */
   place(lens: number[], offset: number, contiguous: boolean): Segment[] {
-    const total = lens.reduce((a, b) => a + b, 0);
-    let start: number;
-    if (contiguous && this.prevEnd !== null) {
-      start = this.prevEnd;
-    } else {
-      start = this.base + this.next + offset;
-    }
-    const end = start + total;
-    const used = Math.ceil((end - this.base) / PAGE_SIZE) * PAGE_SIZE;
-    if (used > RESERVE_BYTES) {
+    const { segs, fresh } = this.layout.place(lens, offset, contiguous);
+    const [from, to] = fresh;
+    if (to > RESERVE_BYTES) {
       throw new UsageError(`the scenario's send buffers exceed the live backend's ${RESERVE_BYTES >> 30} GiB reservation`);
     }
-    // the page after the last byte is never shared with a later non-contiguous send
-    if (used > this.next) {
-      const from = this.next;
-      this.next = used;
-      madvise(this.base + from, used - from, MADV_POPULATE_WRITE);
-    }
-    this.prevEnd = end;
-    const segs: Segment[] = [];
-    let at = start;
-    for (const len of lens) {
-      segs.push({ addr: at, len });
-      at += len;
-    }
-    return segs;
+    if (to > from) madvise(this.base + from, to - from, MADV_POPULATE_WRITE);
+    return segs.map((s) => ({ addr: this.base + s.addr, len: s.len }));
   }
 
   /** Writes a msghdr for these segments into the scratch area; returns its address. */

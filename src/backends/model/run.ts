@@ -21,6 +21,7 @@ import { splice_file_to_socket, tcp_sendmsg } from '../../model/syscalls.ts';
 import type { LoadedScenario } from '../../scenario/parse.ts';
 import type { Scenario, SendArgs, SendfileArgs, SendUntilEagainArgs, SenderOptions, Step } from '../../scenario/schema.ts';
 import { applyOverrides, type Overrides } from './overrides.ts';
+import { SendLayout } from '../../scenario/send_layout.ts';
 
 export interface ModelRunOptions {
   /** Profile name; overrides the scenario's `kernel:`. Default 6.18. */
@@ -34,6 +35,9 @@ export interface ModelRunOptions {
   /** Checkers (src/checkers) run after setup and after every step; they keep their own findings. */
   checkers?: readonly Checker[];
 }
+
+/** Virtual address of the user buffer area (src/scenario/send_layout.ts). */
+const USER_BASE = 0x10000000;
 
 /** Virtual page numbers of the sendfile() file, far from the user buffers. */
 const FILE_BASE = 2 ** 44;
@@ -61,23 +65,11 @@ export function resolveSettings(profile: KernelProfile, sc: Scenario, overrides:
 
 /** Virtual addresses of user buffers: each non-contiguous send gets fresh pages. */
 class UserBuffers {
-  private next = 0x10000000;
-  private lastEnd = 0x10000000;
+  private readonly layoutState = new SendLayout();
 
   layout(args: SendArgs): { addr: number; len: number }[] {
-    const lens = args.iov ?? [args.len ?? 0];
-    const total = lens.reduce((a, b) => a + b, 0);
-    let addr = args.contiguous ? this.lastEnd : this.next + (args.offset ?? 0);
-    const segs = lens.map((len) => {
-      const s = { addr, len };
-      addr += len;
-      return s;
-    });
-    this.lastEnd = addr;
-    const end = Math.ceil((addr + 1) / PAGE_SIZE) * PAGE_SIZE;
-    this.next = Math.max(this.next, end + PAGE_SIZE); // a guard page: never share with the next region
-    void total;
-    return segs;
+    const { segs } = this.layoutState.place(args.iov ?? [args.len ?? 0], args.offset ?? 0, args.contiguous ?? false);
+    return segs.map((s) => ({ addr: USER_BASE + s.addr, len: s.len }));
   }
 }
 
