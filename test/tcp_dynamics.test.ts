@@ -88,3 +88,48 @@ describe('fresh connection ACKs (quick-ACK budget, delayed ACK)', () => {
     expect(s[2].meminfo.wmem_queued).toBe(0);
   });
 });
+
+describe('receive queue on loopback: cloned copy segments, uncloned zerocopy segments', () => {
+  /** Receive-queue entries ([end_seq, truesize]) and sender outq after each step. */
+  function rxQueues(yaml: string): { queue: [number, number][]; outq: number }[] {
+    const out: { queue: [number, number][]; outq: number }[] = [];
+    let view: { sk: Sock; path: LoopbackPath } | null = null;
+    const peek = {
+      name: 'peek',
+      attach: (v: { sk: Sock; path: LoopbackPath }) => { view = v; },
+      afterStep: (_v: unknown, i: number) => {
+        if (i < 0 || view === null) return;
+        const r = view.path.rcv!;
+        out.push({ queue: r.queue.map((e) => [e.end_seq - r.copied_seq, e.truesize] as [number, number]), outq: view.sk.write_seq - view.sk.snd_una });
+      },
+    };
+    runModel(parseScenarioText(yaml, 'q.yaml'), { kernel: '6.18', overrides: VM as never, checkers: [peek as never] });
+    return out;
+  }
+  const scenario = (zc: boolean) =>
+    `name: q\nconnection: { start: zero_window, receiver: { rcvbuf: 16384 } }\nsender: { so_zerocopy: true }\nsteps:\n  - send: { len: 40000, zerocopy: ${zc} }\n  - recv: { bytes: 28672 }\n  - recv: { bytes: 10000 }\n`;
+
+  it('zerocopy: skb_copy_ubufs() gives each segment its own head, so the three 8192 B segments coalesce into one skb and a 10000 B read frees nothing (no ACK)', () => {
+    const s = rxQueues(scenario(true));
+    // after the first recv: 4096 B of the first segment consumed, the rest one coalesced skb (9024 + 2 x 8192 frag truesize)
+    expect(s[1].queue).toEqual([[20480, 25408]]);
+    expect(s[1].outq).toBe(23616);
+    // the 10000 B read stays inside that skb: the window stays closed, nothing more is ACKed (live 6.18.44)
+    expect(s[2].queue).toEqual([[10480, 25408]]);
+    expect(s[2].outq).toBe(23616);
+  });
+  it('alternating zerocopy and copy sends: a zerocopy segment coalesces onto nothing cloned, a copy one onto a zerocopy tail', () => {
+    const y = 'name: m\nconnection: { start: zero_window, receiver: { rcvbuf: 16384 } }\nsender: { so_zerocopy: true }\nsteps:\n' +
+      ['8192, zerocopy: true', '8192', '8192, zerocopy: true', '8192', '8192, zerocopy: true'].map((a) => `  - send: { len: ${a} }\n`).join('') +
+      '  - recv: { bytes: 24576 }\n  - recv: { bytes: 8192 }\n';
+    const s = rxQueues(y);
+    // after the filler is read: the first zerocopy segment (a head of its own) took the following
+    // copy segment in (its frags, truesize minus the clone's head); in the old clone-only rule
+    // they were two skbs and the next 8192 B read freed one
+    expect(s[5].queue).toEqual([[16384, 17216]]);
+    expect(s[5].outq).toBe(40960);
+    // the read leaves the coalesced skb half consumed; the next zerocopy segment joins it; outq as live 6.18.44
+    expect(s[6].queue).toEqual([[16384, 25408]]);
+    expect(s[6].outq).toBe(24576);
+  });
+});

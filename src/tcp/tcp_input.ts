@@ -21,7 +21,7 @@ interface RcvEntry {
   end_seq: number;
   truesize: number;
   nr_frags: number;
-  /** end_seq of the sender original this head clone belongs to: cloned until snd_una passes it. */
+  /** end_seq of the sender original this head clone belongs to: cloned until snd_una passes it (0: a head of its own, never cloned). */
   orig_end_seq: number;
 }
 
@@ -37,6 +37,16 @@ export interface Segment {
   end_offset: number;
   psh: boolean;
   fin: boolean;
+  /**
+   * The segment arrives with a head of its own rather than as a clone sharing the sender's
+   * original: loopback delivery of a zerocopy skb, which skb_orphan_frags_rx() (called from
+   * ip_local_deliver_finish(), net/ipv4/ip_input.c; ip6_input.c likewise) hands to
+   * skb_copy_ubufs() (net/core/skbuff.c), whose skb_unclone() -> pskb_expand_head() gives the
+   * clone a private head first (same end_offset, so the same truesize). skb_try_coalesce()'s
+   * skb_cloned(to) test then never refuses to append to it. Absent: a clone (or, on a link,
+   * whatever the path says by its senderUna).
+   */
+  privateHead?: boolean;
 }
 
 /** The ACK the receiver sends: cumulative ack and the window as the sender decodes it. */
@@ -178,7 +188,7 @@ export function tcp_rcv_data(r: RcvSock, s: Segment, nowMs: number, rmem2: numbe
       tail.truesize += delta;
       r.rmem_alloc += delta;
     } else {
-      r.queue.push({ end_seq: s.end_seq, truesize: s.truesize, nr_frags: s.nr_frags, orig_end_seq: s.end_seq });
+      r.queue.push({ end_seq: s.end_seq, truesize: s.truesize, nr_frags: s.nr_frags, orig_end_seq: s.privateHead === true ? 0 : s.end_seq });
       r.rmem_alloc += s.truesize;
     }
     r.rcv_nxt = s.seq + s.len;
@@ -297,9 +307,13 @@ function freeAcked(sk: Sock, skb: SkBuff, wire: Wire): void {
 
 /** The segment a transmitted skb arrives as (loopback: the clone; zerocopy frags copied by skb_orphan_frags_rx). */
 export function segmentOf(skb: SkBuff, mss_now: number, pcount: number, pageSize: number): Segment {
-  const nr_frags = skb.uarg !== null ? Math.ceil(skb.len / pageSize) : skb.nr_frags;
+  // skb_copy_ubufs() (net/core/skbuff.c): a zerocopy skb's frags are copied into fresh pages
+  // (one per PAGE_SIZE of payload) after skb_unclone() gave it a head of its own
+  const zc = skb.uarg !== null;
+  const nr_frags = zc ? Math.ceil(skb.len / pageSize) : skb.nr_frags;
   return {
     seq: skb.seq, end_seq: skb.end_seq, len: skb.len, truesize: skb.truesize,
     seg_len: pcount > 1 ? mss_now : skb.len, nr_frags, end_offset: skb.end_offset, psh: skb.psh, fin: skb.fin,
+    privateHead: zc,
   };
 }
