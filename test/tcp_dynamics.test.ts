@@ -133,3 +133,14 @@ describe('receive queue on loopback: cloned copy segments, uncloned zerocopy seg
     expect(s[6].outq).toBe(24576);
   });
 });
+
+describe('simulated time on loopback: every timer due in a wait fires', () => {
+  it('400 zerocopy sends of 100 B, receiver not reading: a 500 ms sleep runs the delayed-ACK rounds until all is ACKed (live 6.18.44: outq 0)', () => {
+    const s = steps('name: z\nconnection: { start: fresh }\nsender: { so_zerocopy: true }\nsteps:\n  - send_until_eagain: { len: 100, zerocopy: true, max_calls: 400 }\n  - sleep: { ms: 500 }\n  - errqueue: {}\n');
+    expect(s[0].outq).toBe(38400);
+    // one delayed ACK (40 ms) lets only ten more segments out; the rest needs the timer to fire again and again
+    expect(s[1].outq).toBe(0);
+    expect(s[1].meminfo.wmem_queued).toBe(0);
+    expect(s[2].notifications).toEqual([{ lo: 0, hi: 399, code: 1 }]);
+  });
+});

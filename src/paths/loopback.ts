@@ -306,20 +306,32 @@ export class LoopbackPath implements Path, Wire {
     return sk.write_seq === sk.snd_una && sk.queuesEmpty();
   }
 
-  /** Let simulated time pass: the receiver's delayed ACK; 5.x reclaims fwd from tcp_write_timer_handler(). */
+  /**
+   * Let simulated time pass, firing every timer that falls due on the way, in time order: the
+   * receiver's delayed ACK (tcp_delack_timer_handler(), net/ipv4/tcp_timer.c) and, on 5.x, the
+   * sender's write timer that reclaims fwd (tcp_write_timer_handler()). A delayed ACK lets the
+   * sender transmit more (tcp_data_snd_check), whose arrival re-arms the receiver's timer
+   * (tcp_send_delayed_ack(), net/ipv4/tcp_output.c), so several can fire in one wait.
+   */
   advance(sk: Sock, ms: number): void {
     const end = sk.net.now_ms + ms;
     const r = this.rcv;
-    if (r !== null && r.delackDueMs !== null && r.delackDueMs <= end) {
-      sk.net.now_ms = Math.max(sk.net.now_ms, r.delackDueMs);
-      const a = tcp_delack_timer(r);
-      if (a !== null) this.ackArrives(sk, a);
+    // each round fires one timer; a timer re-armed by it lies later in time, so this ends
+    for (let n = 0; n < 1_000_000; n++) {
+      const delack = r !== null && r.delackDueMs !== null && r.delackDueMs <= end ? r.delackDueMs : null;
+      const wt = sk.write_timer_ms !== null && sk.write_timer_ms <= end ? sk.write_timer_ms : null;
+      if (delack === null && wt === null) break;
+      if (delack !== null && (wt === null || delack <= wt)) {
+        sk.net.now_ms = Math.max(sk.net.now_ms, delack);
+        const a = tcp_delack_timer(r!);
+        if (a !== null) this.ackArrives(sk, a);
+      } else {
+        sk.net.now_ms = Math.max(sk.net.now_ms, wt!);
+        sk.write_timer_ms = null;
+        if (sk.profile.mem.timerReclaim) sk_mem_reclaim(sk);
+      }
     }
     sk.net.now_ms = end;
-    if (sk.write_timer_ms !== null && sk.net.now_ms >= sk.write_timer_ms) {
-      sk.write_timer_ms = null;
-      if (sk.profile.mem.timerReclaim) sk_mem_reclaim(sk);
-    }
   }
 }
 
