@@ -275,20 +275,31 @@ export class Rng {
   }
 }
 
-/** A timer that can be re-armed cheaply (mod_timer semantics): one queued event at a time. */
+/**
+ * A timer that can be re-armed cheaply (mod_timer semantics): one queued event at a time.
+ * Times are kept as numbers with -1 for "none" (never null): a field that only ever holds
+ * numbers is updated in place, where one that mixes null and fractional numbers boxes each
+ * value it is given.
+ */
 export class Timer {
-  /** Expiry (ns) or null when not armed (del_timer). */
-  expires: number | null = null;
-  private queuedAt: number | null = null;
+  /** Expiry (ns), or -1 when not armed (del_timer). */
+  private expires = -1;
+  /** Time of the queued event, or -1. */
+  private queuedAt = -1;
   constructor(
     private readonly q: EventQueue,
     private readonly fire: () => void,
   ) {}
 
-  /** mod_timer() / sk_reset_timer(): (re)arm at `at`. Moving it later costs no new event. */
+  /** Armed (timer_pending()). */
+  get pending(): boolean {
+    return this.expires >= 0;
+  }
+
+  /** mod_timer() / sk_reset_timer(): (re)arm at `at` (ns, >= 0). Moving it later costs no new event. */
   set(at: number): void {
     this.expires = at;
-    if (this.queuedAt === null || at < this.queuedAt) {
+    if (this.queuedAt < 0 || at < this.queuedAt) {
       this.queuedAt = at;
       this.q.at(at, this.onEvent);
     }
@@ -296,19 +307,19 @@ export class Timer {
 
   /** sk_stop_timer() */
   clear(): void {
-    this.expires = null;
+    this.expires = -1;
   }
 
   private readonly onEvent = (): void => {
     if (this.queuedAt !== this.q.now) return; // a stale event of an earlier, shorter arming
-    this.queuedAt = null;
-    if (this.expires === null) return;
+    this.queuedAt = -1;
+    if (this.expires < 0) return;
     if (this.expires > this.q.now) {
       this.queuedAt = this.expires;
       this.q.at(this.expires, this.onEvent);
       return;
     }
-    this.expires = null;
+    this.expires = -1;
     this.fire();
   };
 }

@@ -14,11 +14,15 @@ export const MAX_SKB_FRAGS = 17;
 export const NET_SKB_PAD = 64;
 export const NET_IP_ALIGN = 0;
 
-export const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a;
+/**
+ * ALIGN(x, a) for a power-of-two `a`, as the kernel's mask arithmetic; sizes past 2^30 (never
+ * an skb's, but the helpers take any number) fall back to division, which gives the same result.
+ */
+export const alignUp = (x: number, a: number): number => (x >= 0 && x < 0x40000000 ? (x + a - 1) & -a : Math.ceil(x / a) * a);
 export const SKB_DATA_ALIGN = (x: number): number => alignUp(x, L1_CACHE_BYTES);
 export const PAGE_ALIGN = (x: number): number => alignUp(x, PAGE_SIZE);
-/** pages(x) = ceil(x / PAGE_SIZE), as sk_mem_pages() */
-export const sk_mem_pages = (bytes: number): number => Math.ceil(bytes / PAGE_SIZE);
+/** pages(x) = ceil(x / PAGE_SIZE), as sk_mem_pages() (PAGE_SHIFT arithmetic below 2^30). */
+export const sk_mem_pages = (bytes: number): number => (bytes >= 0 && bytes < 0x40000000 ? (bytes + PAGE_SIZE - 1) >> 12 : Math.ceil(bytes / PAGE_SIZE));
 
 /** SKB_DATA_ALIGN(sizeof(sk_buff)) + SKB_DATA_ALIGN(sizeof(skb_shared_info)): 256 + 320 (a constant, as in C). */
 const SKB_TRUESIZE_OVERHEAD = SKB_DATA_ALIGN(SIZEOF_SK_BUFF) + SKB_DATA_ALIGN(SIZEOF_SKB_SHARED_INFO);

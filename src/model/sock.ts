@@ -6,6 +6,7 @@
 import type { KernelConfig, KernelProfile, NetSysctls } from '../profiles/types.ts';
 import { Memcg, TcpProto } from './proto_mem.ts';
 import type { Page, SkBuff } from './skbuff.ts';
+import { SkbQueue } from './skb_queue.ts';
 import type { ErrQueueEntry } from './zerocopy.ts';
 
 /** SOCK_MIN_SNDBUF = 2 * (2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff))) */
@@ -73,7 +74,7 @@ export class Sock {
   /** Unsent skbs (sk_write_queue), oldest first. */
   readonly write_queue: SkBuff[] = [];
   /** Sent, unacknowledged skbs (tcp_rtx_queue), oldest first. */
-  readonly rtx_queue: SkBuff[] = [];
+  readonly rtx_queue = new SkbQueue();
   /** sk_error_queue: zerocopy notifications not yet read. */
   readonly error_queue: ErrQueueEntry[] = [];
 

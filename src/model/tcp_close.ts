@@ -13,9 +13,8 @@ import { TRACE, trace } from './trace.ts';
 
 /** tcp_write_queue_purge(): free every queued skb (write and retransmit queues). */
 export function tcp_write_queue_purge(sk: Sock): void {
-  for (const q of [sk.rtx_queue, sk.write_queue]) {
-    for (const skb of q.splice(0, q.length)) tcp_wmem_free_skb(sk, skb);
-  }
+  for (const skb of sk.rtx_queue.drain()) tcp_wmem_free_skb(sk, skb);
+  for (const skb of sk.write_queue.splice(0, sk.write_queue.length)) tcp_wmem_free_skb(sk, skb);
   sk.snd_nxt = sk.snd_una = sk.write_seq;
   sk_mem_reclaim(sk);
 }

@@ -24,7 +24,7 @@ import { EventFifo, EventQueue, Rng, Timer } from '../engine/queue.ts';
 import { SKB_TRUESIZE, roundupPowOfTwo, SKB_DATA_ALIGN, SIZEOF_SK_BUFF, SIZEOF_SKB_SHARED_INFO } from '../model/skb_geometry.ts';
 import type { SkBuff } from '../model/skbuff.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
-import { lastOf, type Sock } from '../model/sock.ts';
+import type { Sock } from '../model/sock.ts';
 import type { SendHooks } from '../model/tcp_sendmsg.ts';
 import { tcp_wmem_free_skb } from '../model/tcp_skb.ts';
 // helper-4's receiver and sender ACK processing (tcp_ack frees and trims the rtx queue)
@@ -396,7 +396,7 @@ export class LinkFlow implements SendHooks, CcSock {
     if (skb !== sk.writeQueueTail() && limit >= skb.len) return false;
     const chunk = Math.floor(Math.min(sk.snd_wnd, this.snd_cwnd * this.mss) / 3); // tcp_tso_win_divisor = 3
     if (limit >= chunk) return false;
-    const head = sk.rtx_queue[0];
+    const head = sk.rtx_queue.at(0);
     if (head === undefined) return false;
     const delta = this.q.now - (this.tx.get(head)?.sent ?? 0);
     if (delta < this.srtt_ns / 2) return false; // the next ACK comes too late
@@ -713,7 +713,7 @@ export class LinkFlow implements SendHooks, CcSock {
     // per-skb state of what this ACK frees (tcp_clean_rtx_queue's sacked bits)
     const rtx = sk.rtx_queue;
     for (let i = 0; i < rtx.length; i++) {
-      const skb = rtx[i];
+      const skb = rtx.at(i)!;
       if (skb.end_seq > ack) break;
       const st = this.tx.get(skb);
       if (st !== undefined) {
@@ -778,7 +778,7 @@ export class LinkFlow implements SendHooks, CcSock {
 
   /** Mark the rtx head lost and retransmit it (tcp_mark_head_lost + tcp_xmit_retransmit_queue). */
   private retransmitHead(): void {
-    const head = this.sk.rtx_queue[0];
+    const head = this.sk.rtx_queue.at(0);
     if (head === undefined) return;
     const st = this.tx.get(head);
     if (st === undefined || st.retransInFlight) return;
@@ -793,7 +793,7 @@ export class LinkFlow implements SendHooks, CcSock {
   private tcp_xmit_retransmit_queue(): void {
     const sk = this.sk;
     for (let i = 0; i < sk.rtx_queue.length; i++) {
-      const skb = sk.rtx_queue[i];
+      const skb = sk.rtx_queue.at(i)!;
       const st = this.tx.get(skb);
       if (st === undefined || !st.lost || st.retransInFlight) continue;
       if (this.inFlight() >= this.snd_cwnd) break;
@@ -817,7 +817,7 @@ export class LinkFlow implements SendHooks, CcSock {
     const sk = this.sk;
     if ((this.wire.pcount.get(to) ?? 1) !== 1) return;
     for (;;) {
-      const next = sk.rtx_queue[i + 1];
+      const next = sk.rtx_queue.at(i + 1);
       if (next === undefined || (this.wire.pcount.get(next) ?? 1) !== 1 || to.eor || to.pure !== next.pure) return;
       const nst = this.tx.get(next);
       if (nst === undefined || nst.inNic > 0) return;
@@ -837,7 +837,7 @@ export class LinkFlow implements SendHooks, CcSock {
       to.eor = next.eor;
       next.len = 0;
       next.data_len = 0;
-      sk.rtx_queue.splice(i + 1, 1);
+      sk.rtx_queue.removeAt(i + 1);
       if (nst.lost) this.lost_out -= 1;
       sk.packets_out -= 1;
       this.tx.delete(next);
@@ -890,7 +890,7 @@ export class LinkFlow implements SendHooks, CcSock {
       const before = sk.snd_nxt;
       this.tcp_write_xmit(TCP_NAGLE_PUSH, true);
       if (sk.snd_nxt === before) {
-        const last = lastOf(sk.rtx_queue);
+        const last = sk.rtx_queue.last();
         const st = last === undefined ? undefined : this.tx.get(last);
         if (last !== undefined && st !== undefined && st.inNic === 0) {
           st.everRetrans = true;

@@ -277,16 +277,12 @@ export function tcp_ack(sk: Sock, a: Ack, wire: Wire, syncMss: () => void): void
   if (!advances) return;
   sk.snd_una = a.ack;
   const q = sk.rtx_queue;
-  // the fully ACKed skbs leave the queue together (one splice rather than a shift each when
-  // there are several), then each is freed in order; nothing the freeing does reads the queue
-  let k = 0;
-  while (k < q.length && q[k].end_seq <= a.ack) k++;
-  if (k === 1) freeAcked(sk, q.shift()!, wire);
-  else if (k > 1) {
-    const acked = q.splice(0, k);
-    for (let i = 0; i < k; i++) freeAcked(sk, acked[i], wire);
+  // the fully ACKed skbs leave the queue head in order, each freed as it leaves
+  for (let head = q.at(0); head !== undefined && head.end_seq <= a.ack; head = q.at(0)) {
+    q.shift();
+    freeAcked(sk, head, wire);
   }
-  const skb = q[0];
+  const skb = q.at(0);
   if (skb !== undefined && a.ack > skb.seq && skb.len > 0) {
     // tcp_tso_acked(): a partially ACKed head is trimmed
     const before = wire.pcount.get(skb) ?? 1;
