@@ -5,7 +5,10 @@
 // The heap is a set of parallel typed arrays (time, sequence number, slot); each pending
 // event's handler and argument sit in a slot, written once when scheduled. A handler may take
 // one argument (`at(t, fn, arg)`), so a hot path can pass a pre-bound method and a record it
-// already holds instead of allocating a closure per event.
+// already holds instead of allocating a closure per event. A negative slot names an EventFifo
+// (~slot is its index): the queue runs a stream's events itself, and when the stream has a
+// next event its key replaces the one just run at the root (one sift instead of a pop and an
+// insert). Keys are unique, so the order of events is the same whatever the heap's layout.
 
 export type Handler = () => void;
 /** A pre-bound handler taking the argument it was scheduled with. */
@@ -28,7 +31,8 @@ export class EventQueue {
   /** Events run so far (for the benchmark's events/s figure). */
   processed = 0;
 
-  private readonly fifos: { pending: number; drop(): void }[] = [];
+  /** The streams, by index (slot ~i in the heap). */
+  private readonly fifos: EventFifo<unknown>[] = [];
 
   /** Pending events. */
   get size(): number {
@@ -39,8 +43,8 @@ export class EventQueue {
 
   /** A stream of events whose times never decrease in scheduling order (see EventFifo). */
   fifo<A>(fn: ArgHandler<A>): EventFifo<A> {
-    const f = new EventFifo(this, fn);
-    this.fifos.push(f);
+    const f = new EventFifo(this, fn, ~this.fifos.length);
+    this.fifos.push(f as EventFifo<unknown>);
     return f;
   }
 
@@ -67,12 +71,16 @@ export class EventQueue {
     }
     this.h[k] = fn;
     this.a[k] = arg;
+    this.insertKey(when, seq, k);
+  }
+
+  /** Put a (time, sequence, slot) entry into the heap: sift up from the end. */
+  insertKey(when: number, seq: number, k: number): void {
     let i = this.n++;
     if (i === this.t.length) this.grow();
     const t = this.t;
     const s = this.s;
     const slot = this.slot;
-    // sift up
     while (i > 0) {
       const p = (i - 1) >> 1;
       const tp = t[p];
@@ -115,15 +123,24 @@ export class EventQueue {
   /** Run events until the queue is empty or the next one is after `until` (ns); the clock ends at `until`. */
   runUntil(until: number): void {
     while (this.n > 0 && this.t[0] <= until) {
-      const k = this.slot[0];
-      const fn = this.h[k]!;
-      const arg = this.a[k];
-      this.h[k] = null;
-      this.a[k] = undefined;
-      this.free.push(k);
+      const k = this.slot[0]; // not hoisted: a handler may grow (replace) the arrays
       this.now = this.t[0];
-      this.pop();
-      fn(arg);
+      if (k < 0) {
+        // a stream's earliest event: its successor's key takes the root, then the handler runs
+        const f = this.fifos[~k];
+        const arg = f.take();
+        if (f.pending > 0) this.siftDown(f.headTime(), f.headSeq(), k);
+        else this.pop();
+        f.fn(arg);
+      } else {
+        const fn = this.h[k]!;
+        const arg = this.a[k];
+        this.h[k] = null;
+        this.a[k] = undefined;
+        this.free.push(k);
+        this.pop();
+        fn(arg);
+      }
       this.processed++;
     }
     if (this.now < until) this.now = until;
@@ -140,14 +157,17 @@ export class EventQueue {
 
   /** Remove the top of the heap: the last entry sifts down from the root. */
   private pop(): void {
+    const n = --this.n;
+    if (n === 0) return;
+    this.siftDown(this.t[n], this.s[n], this.slot[n]);
+  }
+
+  /** Put the entry (lt, ls, lk) at the root, in place of the one there, and sift it down. */
+  private siftDown(lt: number, ls: number, lk: number): void {
     const t = this.t;
     const s = this.s;
     const slot = this.slot;
-    const n = --this.n;
-    if (n === 0) return;
-    const lt = t[n];
-    const ls = s[n];
-    const lk = slot[n];
+    const n = this.n;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -193,7 +213,10 @@ export class EventFifo<A> {
 
   constructor(
     private readonly q: EventQueue,
-    private readonly fn: ArgHandler<A>,
+    /** The handler of every event of the stream (run by EventQueue.runUntil). */
+    readonly fn: ArgHandler<A>,
+    /** This stream's slot in the heap (negative: ~index into the queue's streams). */
+    private readonly slot: number,
   ) {}
 
   /** Run the stream's handler with `arg` at absolute time `at` (ns); never in the past. */
@@ -212,7 +235,7 @@ export class EventFifo<A> {
     this.t[i] = when;
     this.s[i] = seq;
     this.a[i] = arg;
-    if (this.pending++ === 0) q.insert(when, seq, this.dispatch, undefined);
+    if (this.pending++ === 0) q.insertKey(when, seq, this.slot);
   }
 
   /** Run `arg`'s event `delay` ns from now. */
@@ -220,18 +243,23 @@ export class EventFifo<A> {
     this.at(this.q.now + delay, arg);
   }
 
-  /** The heap ran the stream's earliest event: its successor enters the heap, then the handler runs. */
-  private readonly dispatch = (): void => {
+  /** The heap ran the stream's earliest event: take its argument off the ring. */
+  take(): A {
     const h = this.head;
     const arg = this.a[h] as A;
     this.a[h] = undefined;
     this.head = (h + 1) & (this.t.length - 1);
-    if (--this.pending > 0) {
-      const n = this.head;
-      this.q.insert(this.t[n], this.s[n], this.dispatch, undefined);
-    }
-    this.fn(arg);
-  };
+    this.pending--;
+    return arg;
+  }
+
+  /** Key of the earliest pending event (pending > 0). */
+  headTime(): number {
+    return this.t[this.head];
+  }
+  headSeq(): number {
+    return this.s[this.head];
+  }
 
   /** EventQueue.clear(): the stream's events are gone with the heap's. */
   drop(): void {
