@@ -53,15 +53,39 @@ export class EventQueue {
     return this.seq++;
   }
 
+  // Keys travel through the typed arrays, not as arguments: a fractional time (or a sequence
+  // number past the small-integer range) passed to a function that is not inlined is boxed into
+  // a new heap number, several per event; written to a Float64Array it is not.
+
   /** Run `fn` (with `arg`) at absolute time `at` (ns); never in the past. */
   at(at: number, fn: Handler): void;
   at<A>(at: number, fn: ArgHandler<A>, arg: A): void;
   at(at: number, fn: (arg: unknown) => void, arg?: unknown): void {
-    this.insert(at < this.now ? this.now : at, this.seq++, fn, arg);
+    const k = this.slotFor(fn, arg);
+    const i = this.enter();
+    this.t[i] = at < this.now ? this.now : at;
+    this.s[i] = this.seq++;
+    this.slot[i] = k;
+    this.siftUp(i);
   }
 
-  /** Put an event with its (time, sequence) key into the heap. */
-  insert(when: number, seq: number, fn: (arg: unknown) => void, arg: unknown): void {
+  /** Run `fn` (with `arg`) `delay` ns from now. */
+  after(delay: number, fn: Handler): void;
+  after<A>(delay: number, fn: ArgHandler<A>, arg: A): void;
+  after(delay: number, fn: (arg: unknown) => void, arg?: unknown): void {
+    this.at(this.now + delay, fn, arg); // small enough to be inlined: the time is not boxed
+  }
+
+  /** A stream's earliest event enters the heap with the key the stream holds for it. */
+  enterStream(f: EventFifo<unknown>, k: number): void {
+    const i = this.enter();
+    f.headKeyTo(this.t, this.s, i);
+    this.slot[i] = k;
+    this.siftUp(i);
+  }
+
+  /** A slot holding `fn` and `arg` (a free one if there is one). */
+  private slotFor(fn: (arg: unknown) => void, arg: unknown): number {
     let k: number;
     if (this.free.length > 0) k = this.free.pop()!;
     else {
@@ -71,16 +95,24 @@ export class EventQueue {
     }
     this.h[k] = fn;
     this.a[k] = arg;
-    this.insertKey(when, seq, k);
+    return k;
   }
 
-  /** Put a (time, sequence, slot) entry into the heap: sift up from the end. */
-  insertKey(when: number, seq: number, k: number): void {
-    let i = this.n++;
+  /** Index of a new entry at the end of the heap (its key is written there, then sifted up). */
+  private enter(): number {
+    const i = this.n++;
     if (i === this.t.length) this.grow();
+    return i;
+  }
+
+  /** The entry at `i` moves up while its key is smaller than its parent's. */
+  private siftUp(i: number): void {
     const t = this.t;
     const s = this.s;
     const slot = this.slot;
+    const when = t[i];
+    const seq = s[i];
+    const k = slot[i];
     while (i > 0) {
       const p = (i - 1) >> 1;
       const tp = t[p];
@@ -93,13 +125,6 @@ export class EventQueue {
     t[i] = when;
     s[i] = seq;
     slot[i] = k;
-  }
-
-  /** Run `fn` (with `arg`) `delay` ns from now. */
-  after(delay: number, fn: Handler): void;
-  after<A>(delay: number, fn: ArgHandler<A>, arg: A): void;
-  after(delay: number, fn: (arg: unknown) => void, arg?: unknown): void {
-    this.at(this.now + delay, fn, arg);
   }
 
   private grow(): void {
@@ -129,8 +154,10 @@ export class EventQueue {
         // a stream's earliest event: its successor's key takes the root, then the handler runs
         const f = this.fifos[~k];
         const arg = f.take();
-        if (f.pending > 0) this.siftDown(f.headTime(), f.headSeq(), k);
-        else this.pop();
+        if (f.pending > 0) {
+          f.headKeyTo(this.t, this.s, 0);
+          this.siftDown();
+        } else this.pop();
         f.fn(arg);
       } else {
         const fn = this.h[k]!;
@@ -159,15 +186,21 @@ export class EventQueue {
   private pop(): void {
     const n = --this.n;
     if (n === 0) return;
-    this.siftDown(this.t[n], this.s[n], this.slot[n]);
+    this.t[0] = this.t[n];
+    this.s[0] = this.s[n];
+    this.slot[0] = this.slot[n];
+    this.siftDown();
   }
 
-  /** Put the entry (lt, ls, lk) at the root, in place of the one there, and sift it down. */
-  private siftDown(lt: number, ls: number, lk: number): void {
+  /** The entry at the root moves down while a child's key is smaller. */
+  private siftDown(): void {
     const t = this.t;
     const s = this.s;
     const slot = this.slot;
     const n = this.n;
+    const lt = t[0];
+    const ls = s[0];
+    const lk = slot[0];
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -235,7 +268,7 @@ export class EventFifo<A> {
     this.t[i] = when;
     this.s[i] = seq;
     this.a[i] = arg;
-    if (this.pending++ === 0) q.insertKey(when, seq, this.slot);
+    if (this.pending++ === 0) q.enterStream(this as EventFifo<unknown>, this.slot);
   }
 
   /** Run `arg`'s event `delay` ns from now. */
@@ -253,12 +286,10 @@ export class EventFifo<A> {
     return arg;
   }
 
-  /** Key of the earliest pending event (pending > 0). */
-  headTime(): number {
-    return this.t[this.head];
-  }
-  headSeq(): number {
-    return this.s[this.head];
+  /** Write the key of the earliest pending event (pending > 0) at `i` of the heap's arrays. */
+  headKeyTo(t: Float64Array, s: Float64Array, i: number): void {
+    t[i] = this.t[this.head];
+    s[i] = this.s[this.head];
   }
 
   /** EventQueue.clear(): the stream's events are gone with the heap's. */
