@@ -213,7 +213,8 @@ export class LinkFlow implements SendHooks, CcSock {
   readonly rcv: RcvSock;
   private readonly ofo: { seq: number; end: number; truesize: number }[] = [];
   private readonly arrivalPool: Arrival[] = [];
-  private readonly ackArg: Ack = { ack: 0, win: 0 };
+  /** rxFragTruesize() of the link's MTU. */
+  private readonly rxFragTruesize: number;
   private readonly rxSeg: Segment = { seq: 0, end_seq: 0, len: 0, truesize: 0, seg_len: 0, nr_frags: 0, end_offset: RX_HEAD_END, psh: false, fin: false };
   /**
    * Event streams in time order: the NIC completes clones in ring order a fixed delay after
@@ -243,6 +244,7 @@ export class LinkFlow implements SendHooks, CcSock {
   ) {
     this.rng = new Rng(link.seed * 7919 + sk.id);
     this.hdr = tcpIpHeader(opts.family);
+    this.rxFragTruesize = rxFragTruesize(link.mtu);
     // tcp_mtu_to_mss() minus the timestamp option: 1500 -> 1448
     this.mss = link.mtu - this.hdr;
     this.gsoMax = sk_gso_max_size(sk, link.gso_max_size);
@@ -547,11 +549,13 @@ export class LinkFlow implements SendHooks, CcSock {
     return r;
   }
 
-  /** The event of a burst reaching host B (pre-bound: no closure per event). */
+  /**
+   * The event of a burst reaching host B (pre-bound: no closure per event). The record itself
+   * is handed on: sequence numbers past 2^31 passed one by one would each be boxed.
+   */
   private readonly onArrival = (r: Arrival): void => {
-    const { seq, end, segs, fin, psh } = r;
-    this.arrivalPool.push(r);
-    this.rxSegment(seq, end, segs, fin, psh);
+    this.rxSegment(r);
+    this.arrivalPool.push(r); // rxSegment() keeps nothing of it
   };
 
   /** The NIC's TX completion event for the clone of `st`. */
@@ -575,10 +579,11 @@ export class LinkFlow implements SendHooks, CcSock {
   // ---- the receiver (host B) ----
 
   /** A GRO'd burst [seq, end) arrives: in order -> tcp_rcv_data(); out of order -> the ofo queue and an immediate dupack. */
-  private rxSegment(seq: number, end: number, segs: number, fin: boolean, psh: boolean): void {
+  private rxSegment(arr: Arrival): void {
+    const { seq, end, segs, fin, psh } = arr;
     const r = this.rcv;
     const len = end - seq;
-    const truesize = SKB_TRUESIZE(RX_HEAD_END) + segs * rxFragTruesize(this.link.mtu);
+    const truesize = SKB_TRUESIZE(RX_HEAD_END) + segs * this.rxFragTruesize;
     if (end <= r.rcv_nxt && !(fin && seq + len === r.rcv_nxt)) {
       this.sendAck(tcp_send_ack(r)); // a duplicate: tcp_send_dupack()
       return;
@@ -679,7 +684,7 @@ export class LinkFlow implements SendHooks, CcSock {
 
   /** The ACK reaches the sender (pre-bound; the Ack record is the event's argument). */
   private readonly onAck = (a: Ack): void => {
-    this.tcp_ack(a.ack, a.win);
+    this.tcp_ack(a);
   };
 
   // ---- the sender's ACK processing ----
@@ -703,7 +708,8 @@ export class LinkFlow implements SendHooks, CcSock {
    * trims a partially ACKed head (tcp_trim_head); RTT sample (Karn), congestion control,
    * Reno dupack counting and recovery, timer rearm, tcp_data_snd_check() and tcp_check_space().
    */
-  private tcp_ack(ack: number, win: number): void {
+  private tcp_ack(a: Ack): void {
+    const { ack, win } = a;
     const sk = this.sk;
     this.stats.acks++;
     const prevUna = sk.snd_una;
@@ -726,10 +732,7 @@ export class LinkFlow implements SendHooks, CcSock {
     }
     const before = sk.sk_wmem_queued;
     const dup = ack === prevUna && sk.packets_out > 0 && win === sk.snd_wnd;
-    const arg = this.ackArg; // tcp_ack_clean() keeps nothing of it
-    arg.ack = ack;
-    arg.win = win;
-    tcp_ack_clean(sk, arg, this.wire, NO_SYNC_MSS);
+    tcp_ack_clean(sk, a, this.wire, NO_SYNC_MSS); // keeps nothing of the record
     if (ack > prevUna) {
       if (ackedPkts === 0) ackedPkts = Math.max(1, Math.round((ack - prevUna) / this.mss));
       if (rttFrom >= 0) this.rttSample(this.q.now - rttFrom);
