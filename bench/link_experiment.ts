@@ -25,12 +25,12 @@ export function linkBench(kernel: string): LinkBenchResult {
   };
   // The first full run still pays for V8 compiling the hot paths (its optimizing compilers run
   // on background threads for the first second or two); it is reported apart. The figure is
-  // the fastest of the next three runs (each the whole experiment, same result), which also
+  // the fastest of the next five runs (each the whole experiment, same result), which also
   // filters out other processes on a busy machine.
   runMsgZerocopy({ ...opts, runtime_ms: 50 });
   const first = runMsgZerocopy(opts);
   let r = runMsgZerocopy(opts);
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 4; i++) {
     const again = runMsgZerocopy(opts);
     if (again.wall_ms < r.wall_ms) r = again;
   }

@@ -49,9 +49,11 @@ for (const kernel of ['6.18', '5.15']) {
     console.log(`  ${key.padEnd(24)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} calls/s${ratio}`);
   }
 }
-await backendComparison(now);
+// the live backend last: tearing down its network namespaces goes on in kernel workers for a
+// while after the runs return, and would share the CPU with whatever is measured next
 await linkExperiment(now);
 fuzzThroughput(now);
+await backendComparison(now);
 writeFileSync(lastPath, `${JSON.stringify(now, null, 2)}\n`);
 
 /**
@@ -105,7 +107,7 @@ async function linkExperiment(record: Record<string, number>): Promise<void> {
     cmd = ['--import', 'tsx', entry];
     how = `under tsx (esbuild bundle unavailable: ${(e as Error).message.split('\n')[0]})`;
   }
-  console.log(`\n100 Gbit/s msg_zerocopy -z (skmem bench headline, 1.2 s simulated), event engine, one core, ${how}; best of 3 runs after the first (JIT warm-up) run`);
+  console.log(`\n100 Gbit/s msg_zerocopy -z (skmem bench headline, 1.2 s simulated), event engine, one core, ${how}; best of 5 runs after the first (JIT warm-up) run`);
   try {
     for (const kernel of ['5.15', '5.16', '6.18']) {
       const out = execFileSync(process.execPath, [...cmd, kernel], { encoding: 'utf8' });
