@@ -350,11 +350,6 @@ export class Timer {
     private readonly fire: () => void,
   ) {}
 
-  /** Armed (timer_pending()). */
-  get pending(): boolean {
-    return this.expires >= 0;
-  }
-
   /** mod_timer() / sk_reset_timer(): (re)arm at `at` (ns, >= 0). Moving it later costs no new event. */
   set(at: number): void {
     this.expires = at;

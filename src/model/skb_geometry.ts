@@ -2,7 +2,8 @@
 // cache. Mirrors include/linux/skbuff.h (SKB_TRUESIZE, SKB_HEAD_ALIGN, SKB_WITH_OVERHEAD) and
 // net/core/skbuff.c (kmalloc_reserve, SKB_SMALL_HEAD_*), x86_64 with 4 KiB pages.
 
-export const PAGE_SIZE = 4096;
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
 export const L1_CACHE_BYTES = 64;
 /** sizeof(struct sk_buff) on x86_64 (BTF of 6.18.44: 224); aligned to 256 in SKB_TRUESIZE. */
 export const SIZEOF_SK_BUFF = 224;
@@ -22,7 +23,7 @@ export const alignUp = (x: number, a: number): number => (x >= 0 && x < 0x400000
 export const SKB_DATA_ALIGN = (x: number): number => alignUp(x, L1_CACHE_BYTES);
 export const PAGE_ALIGN = (x: number): number => alignUp(x, PAGE_SIZE);
 /** pages(x) = ceil(x / PAGE_SIZE), as sk_mem_pages() (PAGE_SHIFT arithmetic below 2^30). */
-export const sk_mem_pages = (bytes: number): number => (bytes >= 0 && bytes < 0x40000000 ? (bytes + PAGE_SIZE - 1) >> 12 : Math.ceil(bytes / PAGE_SIZE));
+export const sk_mem_pages = (bytes: number): number => (bytes >= 0 && bytes < 0x40000000 ? (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT : Math.ceil(bytes / PAGE_SIZE));
 
 /** SKB_DATA_ALIGN(sizeof(sk_buff)) + SKB_DATA_ALIGN(sizeof(skb_shared_info)): 256 + 320 (a constant, as in C). */
 const SKB_TRUESIZE_OVERHEAD = SKB_DATA_ALIGN(SIZEOF_SK_BUFF) + SKB_DATA_ALIGN(SIZEOF_SKB_SHARED_INFO);

@@ -134,24 +134,9 @@ export class SkBuff {
  */
 export const samePage = (a: Page, b: Page): boolean => a.id === b.id;
 
-/**
- * Page objects of user memory, direct-mapped by page number. A user page is known by its number
- * (samePage compares ids) and nothing reads its refs (only the page_frag's count decides
- * anything), so every frag on one page may share one object: an application sending from the
- * same buffer pins the same pages every call, and they need no new object each time. A slot
- * taken by another page number is simply replaced; the table's size bounds the memory.
- */
-const USER_PAGE_SLOTS = 1024;
-const userPageSlots: (Page | undefined)[] = new Array<Page | undefined>(USER_PAGE_SLOTS).fill(undefined);
-
 /** The Page of user (or file) memory at this virtual page number. */
 export function userPage(pageNumber: number): Page {
-  const i = pageNumber & (USER_PAGE_SLOTS - 1);
-  const cached = userPageSlots[i];
-  if (cached !== undefined && cached.id === pageNumber) return cached;
-  const page: Page = { id: pageNumber, kind: 'user', refs: 0 };
-  userPageSlots[i] = page;
-  return page;
+  return { id: pageNumber, kind: 'user', refs: 0 };
 }
 
 /**

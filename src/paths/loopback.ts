@@ -32,6 +32,8 @@ export const LOOPBACK_GSO_MAX_SIZE = 65536;
 const FILLER_FILE_BASE = 2 ** 46;
 /** The live backend's recv gives up after this long without data (src/backends/live/run.ts receive()). */
 const RECV_IDLE_MS = 200;
+/** Bound on the timers one wait may fire (each delayed ACK can let out a segment that re-arms it). */
+const MAX_TIMERS_PER_WAIT = 1_000_000;
 
 /**
  * The MSS a loopback connection settles on: MTU minus IP and TCP headers, clamped by the
@@ -316,8 +318,10 @@ export class LoopbackPath implements Path, Wire {
   advance(sk: Sock, ms: number): void {
     const end = sk.net.now_ms + ms;
     const r = this.rcv;
-    // each round fires one timer; a timer re-armed by it lies later in time, so this ends
-    for (let n = 0; n < 1_000_000; n++) {
+    // each round fires one timer; a timer re-armed by it lies later in time, so this ends (the
+    // bound turns a model bug that re-arms a timer in place into an error, never a hang)
+    for (let n = 0; ; n++) {
+      if (n === MAX_TIMERS_PER_WAIT) throw new Error(`LoopbackPath.advance: more than ${MAX_TIMERS_PER_WAIT} timers in one wait of ${ms} ms`);
       const delack = r !== null && r.delackDueMs !== null && r.delackDueMs <= end ? r.delackDueMs : null;
       const wt = sk.write_timer_ms !== null && sk.write_timer_ms <= end ? sk.write_timer_ms : null;
       if (delack === null && wt === null) break;
