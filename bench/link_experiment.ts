@@ -4,6 +4,7 @@
 // tsx loader nor the other benchmarks share its heap or JIT state. Prints one line of JSON.
 import { DEFAULT_LINK } from '../src/paths/link.ts';
 import { DEFAULT_COSTS, runMsgZerocopy } from '../src/workloads/msg_zerocopy.ts';
+import { engineFloor } from './engine_floor.ts';
 
 export interface LinkBenchResult {
   kernel: string;
@@ -16,6 +17,8 @@ export interface LinkBenchResult {
   heap_mib: number;
   /** The first full run in the process (JIT still compiling): wall ms. */
   first_wall_ms: number;
+  /** The same events replayed on the engine with empty handlers (bench/engine_floor.ts): wall ms. */
+  engine_floor_ms: number;
 }
 
 export function linkBench(kernel: string): LinkBenchResult {
@@ -35,9 +38,11 @@ export function linkBench(kernel: string): LinkBenchResult {
     if (again.wall_ms < r.wall_ms) r = again;
   }
   const heapAfter = process.memoryUsage().heapUsed;
+  const floor = engineFloor(opts);
+  if (floor.events !== r.events) throw new Error(`engine floor replayed ${floor.events} events, the run had ${r.events}`);
   return {
     kernel, sim_ns: r.sim_ns, wall_ms: r.wall_ms, events: r.events, sendmsg_calls: r.sendmsg_calls, goodput_bps: r.goodput_bps,
-    heap_mib: heapAfter / 2 ** 20, first_wall_ms: first.wall_ms,
+    heap_mib: heapAfter / 2 ** 20, first_wall_ms: first.wall_ms, engine_floor_ms: floor.wall_ms,
   };
 }
 
