@@ -38,8 +38,11 @@ export interface SendHooks {
   sizeGoal(sk: Sock): number;
   /** The loop filled `skb` to size_goal: forced_push() -> __tcp_push_pending_frames(), or tcp_push_one() if it is the send head. */
   skbFull(sk: Sock, skb: SkBuff): void;
-  /** tcp_push() at the end of the call and before waiting for space. */
-  push(sk: Sock, more: boolean): void;
+  /**
+   * tcp_push() at the end of the call (tp->nonagle; MSG_MORE corks) and before waiting for
+   * space (`naglePush`: wait_for_space passes TCP_NAGLE_PUSH and drops MSG_MORE).
+   */
+  push(sk: Sock, more: boolean, naglePush?: boolean): void;
   /** sk_stream_wait_memory() for a blocking call: true if space could be freed. */
   waitForSpace(sk: Sock): boolean;
 }
@@ -142,7 +145,7 @@ function newSegment(sk: Sock): SkBuff | null {
 /** wait_for_space: EAGAIN for a non-blocking call; a blocking one waits if anything can free space. */
 function waitForSpace(sk: Sock, msg: SendMsg, hooks: SendHooks, copied: number): number {
   if (sk.profile.removeEmptySkbOnWait) tcp_remove_empty_skb(sk);
-  if (copied > 0) hooks.push(sk, false);
+  if (copied > 0) hooks.push(sk, false, true); // tcp_push(sk, flags & ~MSG_MORE, mss_now, TCP_NAGLE_PUSH, size_goal)
   if (msg.dontwait) return EAGAIN;
   return hooks.waitForSpace(sk) ? 0 : EAGAIN;
 }

@@ -28,11 +28,11 @@ import type { Sock } from '../model/sock.ts';
 import type { SendHooks } from '../model/tcp_sendmsg.ts';
 import { tcp_wmem_free_skb } from '../model/tcp_skb.ts';
 // helper-4's receiver and sender ACK processing (tcp_ack frees and trims the rtx queue)
-import { tcp_cleanup_rbuf, tcp_recvmsg } from '../tcp/tcp.ts';
-import { RcvSock, tcp_ack as tcp_ack_clean, tcp_delack_timer, tcp_rcv_data, tcp_send_ack, type Ack, type Segment } from '../tcp/tcp_input.ts';
+import { tcp_cleanup_rbuf, tcp_init_receiver, tcp_recvmsg } from '../tcp/tcp.ts';
+import { RcvSock, tcp_ack as tcp_ack_clean, tcp_delack_timer, tcp_epollin_ready, tcp_rcv_data, tcp_send_ack, type Ack, type Segment } from '../tcp/tcp_input.ts';
 import {
-  __tcp_select_window, sk_gso_max_size, tcp_grow_skb, tcp_nagle_test, tcp_receive_window, tcp_select_initial_window,
-  tcp_snd_wnd_test, tcp_xmit_size_goal, tso_fragment, SkbGsoSegs, tso_segs_of, TCP_NAGLE_CORK, TCP_NAGLE_PUSH, tp_nonagle, type Wire,
+  __tcp_select_window, sk_gso_max_size, tcp_grow_skb, tcp_nagle_test,
+  tcp_snd_wnd_test, tcp_xmit_size_goal, tso_fragment, SkbGsoSegs, tso_segs_of, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, tp_nonagle, type Wire,
 } from '../tcp/tcp_output.ts';
 
 // ---- parameters ----
@@ -148,6 +148,8 @@ const RX_HEAD_END = 192;
 
 /** TCP_TIMEOUT_MIN (2 jiffies) and TCP_RTO_MIN (HZ/5), HZ = 1000. */
 const TCP_TIMEOUT_MIN_NS = 2e6;
+/** TCP_TIMEOUT_INIT (1 s): the probe timeout before any RTT sample. */
+const TCP_TIMEOUT_INIT_NS = 1e9;
 const JIFFY_NS = 1e6;
 
 export interface FlowOptions {
@@ -260,20 +262,19 @@ export class LinkFlow implements SendHooks, CcSock {
     this.establish();
   }
 
-  /** The receiver's socket: SO_RCVBUF doubled and capped by rmem_max (sk_setsockopt), its windows. */
+  /**
+   * The receiver's socket: SO_RCVBUF doubled and capped by rmem_max (sk_setsockopt, which locks
+   * it), then its side of the handshake (tcp_init_receiver: the locked buffer clamps the window
+   * and the scale, tcp_init_buffer_space()).
+   */
   private makeReceiver(): RcvSock {
     const sysctl = this.sk.net.sysctl;
     const rmemMax = sysctl['net.core.wmem_max']; // the profiles keep rmem_max equal to wmem_max (212992 on 5.x, 4 MiB on 6.18)
-    const rcvbuf = this.opts.rcvbuf === null ? sysctl['net.ipv4.tcp_rmem'][1] : Math.max(2 * Math.min(this.opts.rcvbuf, rmemMax), 2304);
-    const advmss = this.mss + 12;
-    const r = new RcvSock(rcvbuf, this.opts.rcvbuf !== null, advmss);
+    const locked = this.opts.rcvbuf !== null;
+    const rcvbuf = locked ? Math.max(2 * Math.min(this.opts.rcvbuf!, rmemMax), 2304) : sysctl['net.ipv4.tcp_rmem'][1];
+    const advmss = this.mss + 12; // tp->advmss: the route's MSS, timestamps not taken off
+    const r = tcp_init_receiver(this.sk.profile.rcv, rcvbuf, locked, advmss, this.mss, sysctl['net.ipv4.tcp_rmem'][2], rmemMax);
     r.rcv_mss = Math.min(advmss, 536);
-    const space = Math.floor((rcvbuf * r.scaling_ratio) / 256);
-    const init = tcp_select_initial_window(space, this.mss, 0, sysctl['net.ipv4.tcp_rmem'][2], rmemMax);
-    r.rcv_wnd = init.rcv_wnd;
-    r.window_clamp = init.window_clamp;
-    r.rcv_wscale = init.rcv_wscale;
-    r.rcv_ssthresh = Math.min(init.window_clamp, init.rcv_wnd);
     r.senderUna = Number.MAX_SAFE_INTEGER; // a remote receiver's skbs are never the sender's clones
     r.rcvlowat = this.opts.rcvlowat;
     return r;
@@ -310,12 +311,16 @@ export class LinkFlow implements SendHooks, CcSock {
     if (sk.write_seq > sk.pushed_seq + (sk.max_window >> 1)) {
       skb.psh = true;
       sk.pushed_seq = sk.write_seq;
-      this.tcp_write_xmit(TCP_NAGLE_PUSH, false);
-    } else if (sk.write_queue[0] === skb) this.tcp_write_xmit(tp_nonagle(sk), true);
+      this.tcp_write_xmit(TCP_NAGLE_PUSH, 0);
+    } else if (sk.write_queue[0] === skb) this.tcp_write_xmit(TCP_NAGLE_PUSH, 1); // tcp_push_one()
   }
 
-  /** tcp_push(): PSH unless MSG_MORE, autocork while clones are in the NIC, then __tcp_push_pending_frames(). */
-  push(sk: Sock, more: boolean): void {
+  /**
+   * tcp_push(): PSH unless MSG_MORE, autocork while clones are in the NIC, then
+   * __tcp_push_pending_frames() with tp->nonagle, TCP_NAGLE_PUSH from wait_for_space
+   * (`naglePush`), or TCP_NAGLE_CORK for MSG_MORE.
+   */
+  push(sk: Sock, more: boolean, naglePush = false): void {
     const skb = sk.writeQueueTail();
     if (skb === undefined || sk.write_queue.length === 0) return;
     if (!more || sk.write_seq > sk.pushed_seq + (sk.max_window >> 1)) {
@@ -327,7 +332,7 @@ export class LinkFlow implements SendHooks, CcSock {
       // refcount_read(&sk->sk_wmem_alloc) > skb->truesize (the refcount carries a bias of 1)
       if (sk.sk_wmem_alloc + 1 > skb.truesize) return;
     }
-    this.tcp_write_xmit(more || sk.cork ? tp_nonagle(sk) | TCP_NAGLE_CORK : tp_nonagle(sk), false);
+    this.tcp_write_xmit(more ? TCP_NAGLE_CORK : naglePush ? TCP_NAGLE_PUSH : tp_nonagle(sk), 0);
   }
 
   waitForSpace(): boolean {
@@ -426,9 +431,11 @@ export class LinkFlow implements SendHooks, CcSock {
 
   /**
    * tcp_write_xmit(): send from the send head while cwnd, the receive window, Nagle, TSO
-   * deferral and TSQ allow; split with tso_fragment() at the allowed length.
+   * deferral and TSQ allow; split with tso_fragment() at the allowed length. `pushOne`: 1 for
+   * tcp_push_one() (one skb, no deferral), 2 for a loss probe (one skb even past the cwnd).
+   * Having sent, it schedules the loss probe (one per tail-loss episode: not for the probe).
    */
-  tcp_write_xmit(nonagle: number, pushOne: boolean): void {
+  tcp_write_xmit(nonagle: number, pushOne: 0 | 1 | 2): void {
     const sk = this.sk;
     const mss = this.mss;
     const maxSegs = this.tcp_tso_segs();
@@ -438,8 +445,11 @@ export class LinkFlow implements SendHooks, CcSock {
       const skb = sk.write_queue[0];
       let quota = this.tcp_cwnd_test();
       if (quota === 0) {
-        cwndLimited = true;
-        break;
+        if (pushOne === 2) quota = 1; // force out the loss probe
+        else {
+          cwndLimited = true;
+          break;
+        }
       }
       quota = Math.min(quota, maxSegs);
       if (sk.profile.growSkb) {
@@ -451,7 +461,7 @@ export class LinkFlow implements SendHooks, CcSock {
       if (!tcp_snd_wnd_test(sk, skb, mss)) break;
       if (tsoSegs === 1) {
         if (!tcp_nagle_test(sk, skb, mss, sk.write_queue.length === 1 ? nonagle : TCP_NAGLE_PUSH)) break;
-      } else if (!pushOne && this.tcp_tso_should_defer(skb, maxSegs)) break;
+      } else if (pushOne === 0 && this.tcp_tso_should_defer(skb, maxSegs)) break;
       let limit = mss;
       if (tsoSegs > 1) limit = this.tcp_mss_split_point(skb, quota, nonagle);
       if (skb.len > limit) tso_fragment(sk, skb, limit, this.wire, mss);
@@ -459,10 +469,11 @@ export class LinkFlow implements SendHooks, CcSock {
       if (this.tcp_small_queue_check(skb)) break;
       this.tcp_event_new_data_sent(skb);
       sent++;
-      if (pushOne) break;
+      if (pushOne !== 0) break;
     }
     if (this.inFlight() >= this.snd_cwnd) cwndLimited = true;
     if (sent > 0 || cwndLimited) this.tcp_cwnd_validate(cwndLimited);
+    if (sent > 0 && pushOne !== 2) this.tcp_schedule_loss_probe(false);
   }
 
   /** tcp_cwnd_validate(): remember whether the flow used its window (tcp_is_cwnd_limited). */
@@ -486,8 +497,7 @@ export class LinkFlow implements SendHooks, CcSock {
     const st: TxState = { sent: this.q.now, lost: false, everRetrans: false, retransInFlight: false, inNic: 0, nicTruesize: 0 };
     this.tx.set(skb, st);
     this.transmit(skb, st, false);
-    if (wasIdle) this.rearmRto();
-    else this.scheduleLossProbe();
+    if (wasIdle || this.pending === 'tlp') this.rearmRto(); // the loss probe follows when tcp_write_xmit() is done
   }
 
   /**
@@ -572,7 +582,7 @@ export class LinkFlow implements SendHooks, CcSock {
       this.tsqThrottled = false;
       // tcp_tsq_write(): retransmits first, then new data
       if (this.lost_out > this.retrans_out) this.tcp_xmit_retransmit_queue();
-      this.tcp_write_xmit(tp_nonagle(sk), false);
+      this.tcp_write_xmit(tp_nonagle(sk), 0);
     }
   }
 
@@ -632,33 +642,29 @@ export class LinkFlow implements SendHooks, CcSock {
     if (ack !== null) this.sendAck(ack);
   }
 
-  /** tcp_data_ready(): wake the reader once SO_RCVLOWAT bytes are queued. */
+  /** tcp_data_ready(): wake the reader once it can read (tcp_epollin_ready at SO_RCVLOWAT). */
   private dataReady(): void {
-    const r = this.rcv;
     if (this.opts.rx_auto === false) return;
-    if (this.rxWakePending || r.rcv_nxt - r.copied_seq < Math.min(this.opts.rcvlowat, r.rcvbuf >> 1)) return;
+    if (this.rxWakePending || !this.readable()) return;
     this.rxWakePending = true;
     this.q.after(this.opts.rx_wake_ns, this.rxRead);
   }
 
-  /** The reader: recv(NULL, 1 << 21, MSG_TRUNC | MSG_DONTWAIT) until the queue is empty, then tcp_cleanup_rbuf(). */
+  /** poll(POLLIN) of the reader: tcp_epollin_ready() with the socket's rcvlowat (capped at rcvbuf / 2 by tcp_set_rcvlowat). */
+  private readable(): boolean {
+    const r = this.rcv;
+    return tcp_epollin_ready(r, Math.min(this.opts.rcvlowat, r.rcvbuf >> 1));
+  }
+
+  /**
+   * The reader, msg_zerocopy's do_rx(): do_flush_tcp() is one recv(NULL, 1 << 21, MSG_TRUNC |
+   * MSG_DONTWAIT), and each recv ends in tcp_cleanup_rbuf() (an ACK when one is pending and more
+   * than an MSS is unacknowledged, or the window at least doubles); then do_poll(POLLIN)
+   * returns at once while the socket stays readable, else sleeps until tcp_data_ready().
+   */
   private readonly rxRead = (): void => {
     this.rxWakePending = false;
-    const r = this.rcv;
-    while (r.rcv_nxt > r.copied_seq) {
-      const n = Math.min(r.rcv_nxt - r.copied_seq, this.opts.rx_read_max);
-      r.copied_seq += n;
-      this.rxBytes += n;
-      this.rxCalls++;
-      // free fully read skbs (tcp_eat_recv_skb)
-      while (r.queue.length > 0 && r.queue[0].end_seq <= r.copied_seq) r.rmem_alloc -= r.queue.shift()!.truesize;
-    }
-    // tcp_cleanup_rbuf(): a window update when the window can at least double
-    const now = tcp_receive_window(r);
-    if (2 * now <= r.window_clamp) {
-      const nw = __tcp_select_window(r);
-      if (nw !== 0 && nw >= 2 * now) this.sendAck(tcp_send_ack(r));
-    }
+    while (this.appRead(this.opts.rx_read_max) > 0 && this.readable());
   };
 
   /**
@@ -753,7 +759,7 @@ export class LinkFlow implements SendHooks, CcSock {
     }
     // tcp_data_snd_check(): push what the new window and cwnd allow
     if (this.lost_out > this.retrans_out) this.tcp_xmit_retransmit_queue();
-    this.tcp_write_xmit(tp_nonagle(sk), false);
+    this.tcp_write_xmit(tp_nonagle(sk), 0);
     // tcp_check_space(): SOCK_QUEUE_SHRUNK -> tcp_new_space() -> sk_stream_write_space()
     if (sk.sk_wmem_queued < before) {
       if (!sk.sndbuf_locked && this.tcp_should_expand_sndbuf()) this.tcp_sndbuf_expand();
@@ -806,7 +812,11 @@ export class LinkFlow implements SendHooks, CcSock {
       st.everRetrans = true;
       this.retrans_out += this.wire.pcount.get(skb) ?? 1;
       this.transmit(skb, st, true);
-      if (i === 0) this.rearmRto();
+      if (i === 0) {
+        // the head went out again: the RTO restarts from now (tcp_reset_xmit_timer)
+        this.pending = 'rto';
+        this.rtxTimer.set(this.q.now + this.rto_ns * (1 << this.backoff));
+      }
     }
   }
 
@@ -852,31 +862,50 @@ export class LinkFlow implements SendHooks, CcSock {
 
   // ---- timers ----
 
-  /** tcp_rearm_rto(): RTO from now while packets are out; when none are, the work is cleared but the timer stays armed. */
+  /**
+   * tcp_rearm_rto(): with packets out, the RTO from now, or while a loss probe is pending from
+   * the send time of the retransmit queue's head (tcp_rto_delta_us); with none, the work is
+   * cleared but the timer stays armed (5.x has no INET_CSK_CLEAR_TIMERS, nor does 6.18).
+   */
   private rearmRto(): void {
     if (this.sk.packets_out === 0) {
-      this.pending = 0; // inet_csk_clear_xmit_timer(): 5.x does not stop the timer (no INET_CSK_CLEAR_TIMERS)
+      this.pending = 0;
       return;
     }
+    const rto = this.rto_ns * (1 << this.backoff); // backoff <= 15: a shift, not Math.pow
+    const at = this.pending === 'tlp' ? Math.max(this.q.now + 1e3, this.headSent() + rto) : this.q.now + rto;
     this.pending = 'rto';
-    this.rtxTimer.set(this.q.now + this.rto_ns * (1 << this.backoff)); // backoff <= 15: a shift, not Math.pow
+    this.rtxTimer.set(at);
   }
 
-  /** tcp_schedule_loss_probe(): PTO = 2 srtt + TCP_TIMEOUT_MIN (+ RTO_MIN with one packet out). */
-  private scheduleLossProbe(): void {
-    if (this.ca_state !== 'open' || this.srtt_ns === 0) {
-      this.rearmRto();
-      return;
-    }
-    const pto = 2 * this.srtt_ns + (this.sk.packets_out === 1 ? this.opts.rto_min_ns : TCP_TIMEOUT_MIN_NS);
-    const rtoAt = this.q.now + this.rto_ns;
+  /** skb_mstamp_ns of the retransmit queue's head (tcp_skb_timestamp_us), or now. */
+  private headSent(): number {
+    const head = this.sk.rtx_queue.at(0);
+    const st = head === undefined ? undefined : this.tx.get(head);
+    return st === undefined ? this.q.now : st.sent;
+  }
+
+  /**
+   * tcp_schedule_loss_probe(): none with nothing in flight or outside Open (the connection
+   * has SACK, as Linux negotiates by default); PTO = 2 srtt + TCP_TIMEOUT_MIN (+ RTO_MIN with
+   * one packet out; TCP_TIMEOUT_INIT before an RTT sample), but no later than the RTO: a full
+   * RTO from now after an ACK (`advancingRto`), else what is left of the head's.
+   */
+  private tcp_schedule_loss_probe(advancingRto: boolean): boolean {
+    const sk = this.sk;
+    if (sk.packets_out === 0 || this.ca_state !== 'open') return false;
+    let timeout = this.srtt_ns === 0 ? TCP_TIMEOUT_INIT_NS : 2 * this.srtt_ns + (sk.packets_out === 1 ? this.opts.rto_min_ns : TCP_TIMEOUT_MIN_NS);
+    const rto = this.rto_ns * (1 << this.backoff);
+    const rtoDelta = advancingRto ? rto : this.headSent() + rto - this.q.now;
+    if (rtoDelta > 0) timeout = Math.min(timeout, rtoDelta);
     this.pending = 'tlp';
-    this.rtxTimer.set(Math.min(this.q.now + pto, rtoAt));
+    this.rtxTimer.set(this.q.now + timeout);
+    return true;
   }
 
   /** tcp_set_xmit_timer(): after an ACK, a loss probe if possible, else the RTO. */
   private tcp_set_xmit_timer(): void {
-    this.scheduleLossProbe();
+    if (!this.tcp_schedule_loss_probe(true)) this.rearmRto();
   }
 
   /**
@@ -886,23 +915,39 @@ export class LinkFlow implements SendHooks, CcSock {
   private tcp_write_timer_handler(): void {
     const sk = this.sk;
     const what = this.pending;
-    this.pending = 0;
-    if (what === 'tlp' && sk.packets_out > 0) {
-      // tcp_send_loss_probe(): new data if the window allows, else retransmit the last skb
-      this.stats.tlps++;
-      const before = sk.snd_nxt;
-      this.tcp_write_xmit(TCP_NAGLE_PUSH, true);
-      if (sk.snd_nxt === before) {
-        const last = sk.rtx_queue.last();
-        const st = last === undefined ? undefined : this.tx.get(last);
-        if (last !== undefined && st !== undefined && st.inNic === 0) {
-          st.everRetrans = true;
-          this.transmit(last, st, true);
-        }
-      }
-      this.rearmRto();
-    } else if (what === 'rto' && sk.packets_out > 0) this.tcp_retransmit_timer();
+    if (what === 'tlp' && sk.packets_out > 0) this.tcp_send_loss_probe();
+    else if (what === 'rto' && sk.packets_out > 0) {
+      this.pending = 0;
+      this.tcp_retransmit_timer();
+    } else this.pending = 0;
     if (sk.profile.mem.timerReclaim) sk_mem_reclaim(sk);
+  }
+
+  /**
+   * tcp_send_loss_probe(): new data if the window allows (tcp_write_xmit push_one 2, past the
+   * cwnd), else the last skb again; a probe sent clears the pending work so that the RTO
+   * restarts from now, none sent leaves it counting from the head's send time.
+   */
+  private tcp_send_loss_probe(): void {
+    const sk = this.sk;
+    this.stats.tlps++;
+    const before = sk.packets_out;
+    const head = sk.write_queue[0];
+    let sent = false;
+    if (head !== undefined && tcp_snd_wnd_test(sk, head, this.mss)) {
+      this.tcp_write_xmit(TCP_NAGLE_OFF, 2);
+      sent = sk.packets_out > before;
+    } else {
+      const last = sk.rtx_queue.last();
+      const st = last === undefined ? undefined : this.tx.get(last);
+      if (last !== undefined && st !== undefined && st.inNic === 0) {
+        st.everRetrans = true;
+        this.transmit(last, st, true);
+        sent = true;
+      }
+    }
+    if (sent) this.pending = 0;
+    this.rearmRto();
   }
 
   /** tcp_retransmit_timer() -> tcp_enter_loss(): everything out is lost, cwnd 1, back off, retransmit the head. */

@@ -102,8 +102,8 @@ export class LinkStepPath implements Path {
     this.flow.skbFull(sk, skb);
   }
 
-  push(sk: Sock, more: boolean): void {
-    this.flow.push(sk, more);
+  push(sk: Sock, more: boolean, naglePush?: boolean): void {
+    this.flow.push(sk, more, naglePush);
   }
 
   /** sk_stream_wait_memory() of a blocking call: simulated time runs until an ACK frees queue space. */

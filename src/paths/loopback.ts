@@ -167,15 +167,16 @@ export class LoopbackPath implements Path, Wire {
   }
 
   /**
-   * tcp_push(): PSH on the tail unless MSG_MORE (or forced), MSG_MORE corks this push.
+   * tcp_push(): PSH on the tail unless MSG_MORE (or forced), MSG_MORE corks this push;
+   * wait_for_space pushes with TCP_NAGLE_PUSH (`naglePush`), the end of the call with tp->nonagle.
    * tcp_should_autocork() never holds on loopback: the transmitted clones are orphaned by
    * loopback_xmit(), so sk_wmem_alloc never exceeds the tail's truesize.
    */
-  push(sk: Sock, more: boolean): void {
+  push(sk: Sock, more: boolean, naglePush = false): void {
     const tail = sk.write_queue[sk.write_queue.length - 1];
     if (tail === undefined) return;
     if (!more || forced_push(sk)) tcp_mark_push(sk, tail);
-    this.pushPending(sk, more ? TCP_NAGLE_CORK : tp_nonagle(sk), false);
+    this.pushPending(sk, more ? TCP_NAGLE_CORK : naglePush ? TCP_NAGLE_PUSH : tp_nonagle(sk), false);
   }
 
   /** sk_stream_wait_memory() of a blocking call: the lock is dropped, the backlog runs, timers may fire. */

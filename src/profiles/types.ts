@@ -80,6 +80,21 @@ export interface PureZerocopyPolicy {
   readonly splitCopiesPure: boolean;
 }
 
+/** The receiver's window arithmetic and ACK bookkeeping that differ between 5.x and 6.x (src/profiles/rcv_window.ts). */
+export interface RcvWindowPolicy {
+  readonly name: string;
+  /** tcp_win_from_space(): the window `space` bytes of receive buffer may offer; `ratio` is scaling_ratio in 1/256. */
+  winFromSpace(ratio: number, space: number): number;
+  /** tcp_measure_rcv_mss() learns scaling_ratio = len / truesize from full-sized segments and re-clamps the window (6.6+). */
+  readonly learnsScalingRatio: boolean;
+  /** tcp_measure_rcv_mss() marks ICSK_ACK_PUSHED for a full-sized segment carrying PSH (6.x). */
+  readonly pushedOnFullSegment: boolean;
+  /** tcp_dec_quickack_mode() spends a quick-ACK credit only when the ACK sent was scheduled (6.x); 5.x spends one per ACK. */
+  readonly quickAckCountsOnlyScheduled: boolean;
+  /** tcp_select_initial_window(): the first window offered is at most U16_MAX (5.x) or the whole space (6.x). */
+  readonly initialWindowMax: number;
+}
+
 export interface KernelProfile {
   readonly name: ProfileName;
   readonly title: string;
@@ -109,4 +124,6 @@ export interface KernelProfile {
   readonly growSkb: boolean;
   /** tcp_sendmsg_locked()'s wait_for_space frees an empty tail skb (6.x); 5.x only on do_error. */
   readonly removeEmptySkbOnWait: boolean;
+  /** The receiving peer's window arithmetic (the peer runs the same kernel). */
+  readonly rcv: RcvWindowPolicy;
 }

@@ -5,7 +5,8 @@
 // are consumed), __tcp_cleanup_rbuf() and __tcp_sock_set_quickack(). Written from the kernel
 // source, not copied.
 import type { Sock } from '../model/sock.ts';
-import { __tcp_select_window, tcp_full_space, tcp_receive_window, tcp_select_initial_window, win_from_space } from './tcp_output.ts';
+import type { RcvWindowPolicy } from '../profiles/types.ts';
+import { __tcp_select_window, tcp_full_space, tcp_receive_window, tcp_select_initial_window } from './tcp_output.ts';
 import { RcvSock, tcp_send_ack, type Ack } from './tcp_input.ts';
 
 /** SOCK_MIN_RCVBUF = 2048 + SKB_DATA_ALIGN(sizeof(struct sk_buff)) (include/net/sock.h, 6.18). */
@@ -26,7 +27,7 @@ export interface RcvOptions {
 /**
  * The handshake of a loopback pair, for the window state it leaves:
  * the listener's sk_rcvbuf (tcp_rmem[1], or SO_RCVBUF doubled, capped by rmem_max, locked);
- * tcp_openreq_init_rwin(): full_space = tcp_full_space() at the default scaling ratio, a
+ * tcp_openreq_init_rwin(): full_space = tcp_full_space() (the version's tcp_win_from_space), a
  * locked receive buffer clamps the window, tcp_select_initial_window() rounds the offer to the
  * MSS and picks the scale; the child starts with rcv_ssthresh = rcv_wnd and
  * tcp_init_buffer_space() clamps window_clamp to the full space (tcp_app_win reserve).
@@ -36,10 +37,31 @@ export interface RcvOptions {
 export function tcp_connect_loopback(sk: Sock, o: RcvOptions, mss_clamp: number): RcvSock {
   const locked = o.rcvbuf !== undefined;
   const rcvbuf = locked ? Math.max(Math.min(o.rcvbuf!, o.rmemMax) * 2, SOCK_MIN_RCVBUF) : o.rmem[1];
-  const r = new RcvSock(rcvbuf, locked, o.advmss);
+  const r = tcp_init_receiver(sk.profile.rcv, rcvbuf, locked, o.advmss, o.advmss, o.rmem[2], o.rmemMax);
+  // the sender (tcp_rcv_synsent_state_process -> tcp_ack_update_window on the SYN-ACK)
+  const synWin = Math.min(r.rcv_wnd, 65535);
+  sk.snd_wnd = synWin;
+  sk.max_window = synWin;
+  sk.snd_wscale = r.rcv_wscale;
+  sk.mss_clamp = mss_clamp;
+  sk.gso_segs = 0;
+  return r;
+}
+
+/**
+ * The receiving end of the handshake (tcp_openreq_init_rwin() then tcp_init_buffer_space()):
+ * full_space = tcp_full_space() (6.x: at the default scaling ratio; 5.x: half); a locked receive buffer
+ * (SO_RCVBUF) clamps the window to it; tcp_select_initial_window() rounds the offer to the MSS
+ * (`windowMss`: advmss less the timestamp option) and picks the scale; rcv_ssthresh starts at
+ * rcv_wnd; the clamp is then cut to the full space less the tcp_app_win reserve and one advmss.
+ */
+export function tcp_init_receiver(
+  policy: RcvWindowPolicy, rcvbuf: number, locked: boolean, advmss: number, windowMss: number, rmem2: number, rmemMax: number,
+): RcvSock {
+  const r = new RcvSock(rcvbuf, locked, advmss, policy);
   const full = tcp_full_space(r);
   const clamp = locked ? full : 0;
-  const init = tcp_select_initial_window(full, o.advmss, clamp, o.rmem[2], o.rmemMax);
+  const init = tcp_select_initial_window(full, windowMss, clamp, rmem2, rmemMax, policy.initialWindowMax);
   r.rcv_wnd = init.rcv_wnd;
   r.window_clamp = init.window_clamp;
   r.rcv_wscale = init.rcv_wscale;
@@ -52,13 +74,6 @@ export function tcp_connect_loopback(sk: Sock, o: RcvOptions, mss_clamp: number)
   }
   if (r.window_clamp > 2 * r.advmss && r.window_clamp + r.advmss > maxwin) r.window_clamp = Math.max(2 * r.advmss, maxwin - r.advmss);
   r.rcv_ssthresh = Math.min(r.rcv_ssthresh, r.window_clamp);
-  // the sender (tcp_rcv_synsent_state_process -> tcp_ack_update_window on the SYN-ACK)
-  const synWin = Math.min(r.rcv_wnd, 65535);
-  sk.snd_wnd = synWin;
-  sk.max_window = synWin;
-  sk.snd_wscale = r.rcv_wscale;
-  sk.mss_clamp = mss_clamp;
-  sk.gso_segs = 0;
   return r;
 }
 
@@ -106,4 +121,3 @@ export function tcp_sock_set_quickack(r: RcvSock): Ack | null {
   return tcp_cleanup_rbuf(r, 1);
 }
 
-void win_from_space;

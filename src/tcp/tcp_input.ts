@@ -9,7 +9,8 @@ import { SKB_TRUESIZE, MAX_SKB_FRAGS } from '../model/skb_geometry.ts';
 import type { SkBuff } from '../model/skbuff.ts';
 import { lastOf, type Sock } from '../model/sock.ts';
 import { tcp_trim_head, tcp_wmem_free_skb } from '../model/tcp_skb.ts';
-import { __tcp_select_window, tcp_select_window, tcp_space, win_from_space, type Wire } from './tcp_output.ts';
+import type { RcvWindowPolicy } from '../profiles/types.ts';
+import { __tcp_select_window, tcp_receive_window, tcp_select_window, tcp_space, tcp_win_from_space, type Wire } from './tcp_output.ts';
 
 /** TCP_MAX_QUICKACKS, TCP_ATO_MIN (HZ/25 = 40 ms), TCP_DELACK_MAX (HZ/5), TCP_DEFAULT_SCALING_RATIO. */
 const TCP_MAX_QUICKACKS = 16;
@@ -83,7 +84,13 @@ export class RcvSock {
   rcvlowat = 1;
   readonly queue: RcvEntry[] = [];
 
-  constructor(rcvbuf: number, locked: boolean, advmss: number) {
+  constructor(
+    rcvbuf: number,
+    locked: boolean,
+    advmss: number,
+    /** The kernel version's window arithmetic (the profile's). */
+    readonly policy: RcvWindowPolicy,
+  ) {
     this.rcvbuf = rcvbuf;
     this.rcvbufLocked = locked;
     this.advmss = advmss;
@@ -102,13 +109,13 @@ const TCP_MSS_DEFAULT_RCV = 536;
 function tcp_measure_rcv_mss(r: RcvSock, s: Segment): void {
   const len = s.seg_len;
   if (len >= r.rcv_mss) {
-    if (len !== r.rcv_mss) {
+    if (len !== r.rcv_mss && r.policy.learnsScalingRatio) {
       const old = r.scaling_ratio;
       r.scaling_ratio = Math.max(1, Math.floor((s.len * 256) / s.truesize));
-      if (old !== r.scaling_ratio) r.window_clamp = tcp_set_window_clamp(r, win_from_space(r.scaling_ratio, r.rcvbuf));
+      if (old !== r.scaling_ratio) r.window_clamp = tcp_set_window_clamp(r, tcp_win_from_space(r, r.rcvbuf));
     }
     r.rcv_mss = Math.min(len, r.advmss);
-    if (s.psh) r.pushed = true;
+    if (s.psh && r.policy.pushedOnFullSegment) r.pushed = true;
   } else {
     // the header-length heuristics for sub-MSS segments only matter for last_seg_size
     if (r.pushed) r.pushed2 = true;
@@ -148,7 +155,7 @@ function tcp_grow_window(r: RcvSock, s: Segment, rmem2: number): void {
   let truesize = s.truesize - SKB_TRUESIZE(s.end_offset);
   if (truesize < s.len) truesize = s.truesize;
   let incr: number;
-  if (win_from_space(r.scaling_ratio, truesize) <= s.len) incr = 2 * r.advmss;
+  if (tcp_win_from_space(r, truesize) <= s.len) incr = 2 * r.advmss;
   else incr = __tcp_grow_window(r, s, truesize, rmem2);
   if (incr) {
     incr = Math.max(incr, 2 * s.len);
@@ -159,8 +166,8 @@ function tcp_grow_window(r: RcvSock, s: Segment, rmem2: number): void {
 
 /** __tcp_grow_window(): the slow part of check #2. */
 function __tcp_grow_window(r: RcvSock, s: Segment, skbtruesize: number, rmem2: number): number {
-  let truesize = win_from_space(r.scaling_ratio, skbtruesize) >> 1;
-  let window = win_from_space(r.scaling_ratio, rmem2) >> 1;
+  let truesize = tcp_win_from_space(r, skbtruesize) >> 1;
+  let window = tcp_win_from_space(r, rmem2) >> 1;
   while (r.rcv_ssthresh <= window) {
     if (truesize <= s.len) return 2 * r.rcv_mss;
     truesize >>= 1;
@@ -230,11 +237,22 @@ export function __tcp_ack_snd_check(r: RcvSock, nowMs: number): Ack | null {
   return null;
 }
 
+/**
+ * tcp_epollin_ready() (include/net/tcp.h, 5.17 and 6.18): data is queued and at least `target`
+ * bytes of it, or the receive queue is under memory pressure (tcp_rmem_pressure: rmem above
+ * 7/8 of rcvbuf), or what is left of the offered window is at most one rcv_mss.
+ */
+export function tcp_epollin_ready(r: RcvSock, target: number): boolean {
+  const avail = r.rcv_nxt - r.copied_seq; // a FIN's sequence byte counts, as in the kernel
+  if (avail <= 0) return false;
+  return avail >= target || r.rmem_alloc > r.rcvbuf - (r.rcvbuf >> 3) || tcp_receive_window(r) <= r.rcv_mss;
+}
+
 /** tcp_send_ack(): select the window, clear the pending ACK (tcp_event_ack_sent -> tcp_dec_quickack_mode). */
 export function tcp_send_ack(r: RcvSock): Ack {
   const win = tcp_select_window(r);
   if (r.quick) {
-    const pkts = r.ackScheduled ? 1 : 0;
+    const pkts = r.ackScheduled || !r.policy.quickAckCountsOnlyScheduled ? 1 : 0;
     if (pkts >= r.quick) {
       r.quick = 0;
       r.ato = TCP_ATO_MIN_MS;

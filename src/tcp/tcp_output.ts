@@ -378,19 +378,21 @@ void headTruesize;
 
 // ---- the receiver's window (tcp_output.c, include/net/tcp.h) ----
 
-/** TCP_RMEM_TO_WIN_SCALE = 8: scaling_ratio is len/truesize in 1/256. */
-export const TCP_RMEM_TO_WIN_SCALE = 8;
-export const win_from_space = (ratio: number, space: number): number => Math.floor((space * ratio) / 256);
+/** tcp_win_from_space(): the window a receive buffer of `space` bytes offers, by the kernel version's rule. */
+export const tcp_win_from_space = (r: RcvSock, space: number): number => r.policy.winFromSpace(r.scaling_ratio, space);
 
 /**
  * tcp_select_initial_window(): the SYN-ACK's window, the window clamp and the receive window
- * scale. `space` is tcp_full_space() of the listener, `clamp` its locked clamp (0 = none).
+ * scale. `space` is tcp_full_space() of the listener, `clamp` its locked clamp (0 = none),
+ * `initialWindowMax` the version's cap on the first offer (5.x: U16_MAX; 6.x: none).
  */
-export function tcp_select_initial_window(space: number, mss: number, clamp: number, rmem2: number, rmemMax: number): { rcv_wnd: number; window_clamp: number; rcv_wscale: number } {
+export function tcp_select_initial_window(
+  space: number, mss: number, clamp: number, rmem2: number, rmemMax: number, initialWindowMax = Infinity,
+): { rcv_wnd: number; window_clamp: number; rcv_wscale: number } {
   let window_clamp = clamp === 0 ? 65535 << TCP_MAX_WSCALE : clamp;
   space = Math.min(window_clamp, Math.max(space, 0));
   if (space > mss) space = Math.floor(space / mss) * mss;
-  const rcv_wnd = space; // tcp_workaround_signed_windows = 0
+  const rcv_wnd = Math.min(space, initialWindowMax); // tcp_workaround_signed_windows = 0
   let s = Math.max(space, rmem2, rmemMax);
   s = Math.min(s, window_clamp);
   const rcv_wscale = Math.min(Math.max(Math.floor(Math.log2(s)) - 15, 0), TCP_MAX_WSCALE);
@@ -399,8 +401,8 @@ export function tcp_select_initial_window(space: number, mss: number, clamp: num
 }
 
 /** tcp_space() / tcp_full_space() of the receiver. */
-export const tcp_space = (r: RcvSock): number => win_from_space(r.scaling_ratio, r.rcvbuf - r.rmem_alloc);
-export const tcp_full_space = (r: RcvSock): number => win_from_space(r.scaling_ratio, r.rcvbuf);
+export const tcp_space = (r: RcvSock): number => tcp_win_from_space(r, r.rcvbuf - r.rmem_alloc);
+export const tcp_full_space = (r: RcvSock): number => tcp_win_from_space(r, r.rcvbuf);
 
 /** __tcp_select_window(): the raw window (tcp_shrink_window = 0). */
 export function __tcp_select_window(r: RcvSock): number {
