@@ -70,6 +70,12 @@ export class Sock {
   state: 'ESTABLISHED' | 'CLOSE' | 'FIN_WAIT1' = 'ESTABLISHED';
   /** SOCK_DEAD: closed by the user; completions queue no notification. */
   dead = false;
+  /**
+   * SOCK_NOSPACE (sk_socket->flags): the application found the socket full (sendmsg's
+   * wait_for_space, or tcp_poll() not writeable); tcp_check_space() acts only while it is set,
+   * sk_stream_write_space() clears it once the socket is writeable again.
+   */
+  nospace = false;
 
   /** Unsent skbs (sk_write_queue), oldest first. */
   readonly write_queue: SkBuff[] = [];
@@ -161,6 +167,15 @@ export function setSndbuf(sk: Sock, val: number, force: boolean): void {
   const doubled = Math.min(capped, 0x7fffffff / 2) * 2;
   sk.sndbuf_locked = true;
   sk.sk_sndbuf = Math.max(doubled, SOCK_MIN_SNDBUF);
+}
+
+/**
+ * __sk_stream_is_writeable() (include/net/sock.h): free space at least a third of the queue
+ * (sk_stream_wspace >= sk_stream_min_wspace) and sk_stream_memory_free(); with the default
+ * tcp_notsent_lowat the wake=1 form (unsent bytes doubled) tests the same.
+ */
+export function sk_stream_is_writeable(sk: Sock): boolean {
+  return sk.sk_sndbuf - sk.sk_wmem_queued >= sk.sk_wmem_queued >> 1 && sk.streamMemoryFree();
 }
 
 /** sk_stream_moderate_sndbuf() (include/net/sock.h) */

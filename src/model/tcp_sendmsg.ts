@@ -144,6 +144,7 @@ function newSegment(sk: Sock): SkBuff | null {
 
 /** wait_for_space: EAGAIN for a non-blocking call; a blocking one waits if anything can free space. */
 function waitForSpace(sk: Sock, msg: SendMsg, hooks: SendHooks, copied: number): number {
+  sk.nospace = true; // set_bit(SOCK_NOSPACE)
   if (sk.profile.removeEmptySkbOnWait) tcp_remove_empty_skb(sk);
   if (copied > 0) hooks.push(sk, false, true); // tcp_push(sk, flags & ~MSG_MORE, mss_now, TCP_NAGLE_PUSH, size_goal)
   if (msg.dontwait) return EAGAIN;

@@ -24,7 +24,7 @@ import { EventFifo, EventQueue, Rng, Timer } from '../engine/queue.ts';
 import { SKB_TRUESIZE, roundupPowOfTwo, SKB_DATA_ALIGN, SIZEOF_SK_BUFF, SIZEOF_SKB_SHARED_INFO } from '../model/skb_geometry.ts';
 import type { SkBuff } from '../model/skbuff.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
-import type { Sock } from '../model/sock.ts';
+import { sk_stream_is_writeable, type Sock } from '../model/sock.ts';
 import type { SendHooks } from '../model/tcp_sendmsg.ts';
 import { tcp_wmem_free_skb } from '../model/tcp_skb.ts';
 // helper-4's receiver and sender ACK processing (tcp_ack frees and trims the rtx queue)
@@ -736,7 +736,6 @@ export class LinkFlow implements SendHooks, CcSock {
       }
       ackedPkts += this.wire.pcount.get(skb) ?? 1;
     }
-    const before = sk.sk_wmem_queued;
     const dup = ack === prevUna && sk.packets_out > 0 && win === sk.snd_wnd;
     tcp_ack_clean(sk, a, this.wire, NO_SYNC_MSS); // keeps nothing of the record
     if (ack > prevUna) {
@@ -760,11 +759,17 @@ export class LinkFlow implements SendHooks, CcSock {
     // tcp_data_snd_check(): push what the new window and cwnd allow
     if (this.lost_out > this.retrans_out) this.tcp_xmit_retransmit_queue();
     this.tcp_write_xmit(tp_nonagle(sk), 0);
-    // tcp_check_space(): SOCK_QUEUE_SHRUNK -> tcp_new_space() -> sk_stream_write_space()
-    if (sk.sk_wmem_queued < before) {
+    // tcp_check_space(): with SOCK_NOSPACE set, tcp_new_space() grows an unlocked sndbuf and
+    // sk_stream_write_space() wakes the writer once the socket is writeable; completions queued
+    // by this ACK have woken the poller already (sk_error_report)
+    if (sk.nospace) {
       if (!sk.sndbuf_locked && this.tcp_should_expand_sndbuf()) this.tcp_sndbuf_expand();
-      this.listener?.wake();
-    } else if (sk.error_queue.length > 0) this.listener?.wake();
+      if (sk_stream_is_writeable(sk)) {
+        sk.nospace = false;
+        this.listener?.wake();
+      }
+    }
+    if (sk.error_queue.length > 0) this.listener?.wake();
   }
 
   /** tcp_should_expand_sndbuf(): not under pressure, below tcp_mem[0], and cwnd not yet filled. */

@@ -232,9 +232,29 @@ export function __tcp_ack_snd_check(r: RcvSock, nowMs: number): Ack | null {
   // reader's SO_RCVLOWAT is not yet satisfied (tcp_recvmsg() would otherwise not ACK in time)
   const moreThanOne = r.rcv_nxt - r.rcv_wup > r.rcv_mss && (r.rcv_nxt - r.copied_seq < r.rcvlowat || __tcp_select_window(r) >= r.rcv_wnd);
   if (moreThanOne || tcp_in_quickack_mode(r)) return tcp_send_ack(r);
-  // tcp_send_delayed_ack(): the timer fires ato later (TCP_DELACK_MIN in pingpong, capped by TCP_DELACK_MAX)
-  if (r.delackDueMs === null) r.delackDueMs = nowMs + r.ato;
+  if (r.delackDueMs === null) r.delackDueMs = nowMs + tcp_delack_delay_ms(r);
   return null;
+}
+
+/** TCP_DELACK_MIN (HZ/25) and TCP_DELACK_MAX (HZ/5), ms; the peer's icsk_rto after the handshake is TCP_RTO_MIN. */
+const TCP_DELACK_MIN_MS = 40;
+const TCP_DELACK_MAX_MS = 200;
+const TCP_RTO_MIN_MS = 200;
+
+/**
+ * tcp_send_delayed_ack(): the delay is ato, capped (when above TCP_DELACK_MIN) by HZ/2,
+ * TCP_DELACK_MAX in pingpong mode or after a push, and max(srtt, TCP_DELACK_MIN). Every path
+ * modelled has an srtt far below TCP_DELACK_MIN, so the cap is TCP_DELACK_MIN.
+ */
+function tcp_delack_delay_ms(r: RcvSock): number {
+  let ato = r.ato;
+  if (ato > TCP_DELACK_MIN_MS) {
+    let maxAto = 500;
+    if (r.pingpong || r.pushed) maxAto = TCP_DELACK_MAX_MS;
+    maxAto = Math.min(maxAto, TCP_DELACK_MIN_MS); // rtt = max(srtt, TCP_DELACK_MIN) < max_ato
+    ato = Math.min(ato, maxAto);
+  }
+  return ato;
 }
 
 /**
@@ -264,11 +284,19 @@ export function tcp_send_ack(r: RcvSock): Ack {
   return { ack: r.rcv_nxt, win };
 }
 
-/** tcp_delack_timer_handler(): a scheduled ACK goes out (and pingpong ends if it was not due to it). */
+/**
+ * tcp_delack_timer_handler(): a scheduled ACK goes out; the delayed ACK was missed, so ato
+ * inflates (doubled, capped by the RTO), or in pingpong mode the socket leaves it and ato
+ * deflates to TCP_ATO_MIN.
+ */
 export function tcp_delack_timer(r: RcvSock): Ack | null {
   r.delackDueMs = null;
   if (!r.ackScheduled) return null;
-  if (!r.pingpong) r.ato = TCP_ATO_MIN_MS;
+  if (!r.pingpong) r.ato = Math.min(r.ato * 2, TCP_RTO_MIN_MS);
+  else {
+    r.pingpong = false;
+    r.ato = TCP_ATO_MIN_MS;
+  }
   return tcp_send_ack(r);
 }
 

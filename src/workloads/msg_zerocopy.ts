@@ -7,7 +7,7 @@
 // The selftest of the profile's era is modelled: 5.x profiles run the 5.17 program (no -l,
 // zc = the last completion's code), 6.18 the 6.x program (-l, -Z; zc = y only with -Z 1).
 import { EventQueue, Timer } from '../engine/queue.ts';
-import type { Sock } from '../model/sock.ts';
+import { sk_stream_is_writeable, type Sock } from '../model/sock.ts';
 import { EAGAIN, tcp_sendmsg_locked, type SendMsg } from '../model/tcp_sendmsg.ts';
 import { IovIter, read_error_queue, SO_EE_CODE_ZEROCOPY_COPIED } from '../model/zerocopy.ts';
 import type { LinkFlow, LinkParams } from '../paths/link.ts';
@@ -87,9 +87,14 @@ export interface ZcResult {
   final: { fwd_alloc: number; wmem_queued: number; memcg_sock: number; optmem: number };
 }
 
-/** sk_stream_is_writeable() as tcp_poll() tests it: wspace >= wq / 2 and sk_stream_memory_free(). */
-export function writeable(sk: Sock): boolean {
-  return sk.sk_sndbuf - sk.sk_wmem_queued >= sk.sk_wmem_queued >> 1 && sk.streamMemoryFree();
+/** sk_stream_is_writeable() as tcp_poll() tests it (src/model/sock.ts). */
+export const writeable = sk_stream_is_writeable;
+
+/** tcp_poll()'s EPOLLOUT: writeable, else it sets SOCK_NOSPACE (so that an ACK freeing space wakes the poller). */
+export function tcp_poll_writeable(sk: Sock): boolean {
+  if (writeable(sk)) return true;
+  sk.nospace = true;
+  return false;
 }
 
 /** The msg_zerocopy sender (do_tx) as a state machine on the event queue. */
@@ -169,7 +174,7 @@ export class ZcSender {
   /** do_poll(fd, POLLOUT): true when writable; POLLERR alone wakes it but returns false. */
   private readonly poll = (): void => {
     const sk = this.flow.sk;
-    if (writeable(sk)) {
+    if (tcp_poll_writeable(sk)) {
       this.loopEnd(this.opts.costs.small_call_ns);
       return;
     }
