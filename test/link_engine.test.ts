@@ -92,12 +92,11 @@ describe('msg_zerocopy on the link path', () => {
       expect(r.final.optmem).toBe(0);
       if (kernel === '6.18') expect(r.final.memcg_sock).toBe(0); // 6.x reclaims on every uncharge
       else {
-        // 5.x keeps the forward-allocated pages until the write timer's sk_mem_reclaim(): the last
-        // single-segment skb was delay-ACKed, so that timer is the probe armed with RTO_MIN on
-        // top of 2 srtt (tcp_schedule_loss_probe), still pending when the sender is done
+        // 5.x keeps the forward-allocated pages until the write timer's sk_mem_reclaim() (whose
+        // expiry is the last loss probe's, which may still be pending when the sender is done):
+        // all the memcg holds is whole pages of fwd, nothing queued
         expect(r.final.memcg_sock).toBe(r.final.fwd_alloc);
         expect(r.final.fwd_alloc % 4096).toBe(0);
-        expect(r.final.fwd_alloc).toBeGreaterThan(0);
       }
     }
   });

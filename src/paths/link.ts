@@ -150,7 +150,6 @@ const RX_HEAD_END = 192;
 const TCP_TIMEOUT_MIN_NS = 2e6;
 /** TCP_TIMEOUT_INIT (1 s): the probe timeout before any RTT sample. */
 const TCP_TIMEOUT_INIT_NS = 1e9;
-const JIFFY_NS = 1e6;
 
 export interface FlowOptions {
   family: 'ipv4' | 'ipv6';
@@ -198,8 +197,8 @@ export class LinkFlow implements SendHooks, CcSock {
   /** TCP_CA_Open / TCP_CA_Recovery / TCP_CA_Loss */
   ca_state: 'open' | 'recovery' | 'loss' = 'open';
   private high_seq = 0;
-  /** tp->lsndtime (jiffies of the last new-data send) */
-  private lsnd_jiffy = -1;
+  /** tp->tcp_wstamp_ns: time of the last transmission of any kind (no pacing: when it left), -Infinity before the first. */
+  private wstamp_ns = -Infinity;
   /** TSQ_THROTTLED */
   private tsqThrottled = false;
   private max_packets_out = 0;
@@ -339,12 +338,12 @@ export class LinkFlow implements SendHooks, CcSock {
     return false; // the workloads send with MSG_DONTWAIT and poll
   }
 
-  /** tcp_should_autocork(): a partial tail while the NIC still holds our clones (6.x: and it can take more). */
+  /** tcp_should_autocork(): a partial tail while the NIC still holds our clones (6.x: and it can take more, no EOR). */
   private tcp_should_autocork(skb: SkBuff): boolean {
     const sk = this.sk;
     return (
       skb.len < this.sizeGoal(sk) && sk.net.sysctl['net.ipv4.tcp_autocorking'] !== 0 && sk.rtx_queue.length > 0 &&
-      sk.sk_wmem_alloc + 1 > skb.truesize && !skb.eor
+      sk.sk_wmem_alloc + 1 > skb.truesize && !(skb.eor && sk.profile.output.autocorkChecksEor)
     );
   }
 
@@ -376,13 +375,16 @@ export class LinkFlow implements SendHooks, CcSock {
     return Math.min(Math.max(cwnd >> 1, 1), cwnd - inFlight);
   }
 
-  /** tcp_small_queue_check(): throttle while sk_wmem_alloc exceeds max(2 truesize, pacing_rate >> 10), capped by tcp_limit_output_bytes. */
+  /**
+   * tcp_small_queue_check(): throttle while sk_wmem_alloc exceeds max(2 truesize, pacing_rate >>
+   * 10), capped by tcp_limit_output_bytes; but always send while the rtx queue is empty (6.x:
+   * or holds a single skb).
+   */
   private tcp_small_queue_check(skb: SkBuff): boolean {
     const sk = this.sk;
-    const lob = sk.profile.mem.perCpuReserve ? 4 << 20 : 1 << 20; // tcp_limit_output_bytes: 1 MiB (5.x), 4 MiB (6.x)
-    const limit = Math.min(Math.max(2 * skb.truesize, this.pacingRate() / 1024), lob);
+    const limit = Math.min(Math.max(2 * skb.truesize, this.pacingRate() / 1024), sk.net.sysctl['net.ipv4.tcp_limit_output_bytes']);
     if (sk.sk_wmem_alloc + 1 > limit) {
-      if (sk.rtx_queue.length === 0) return false; // always send when nothing is in flight
+      if (sk.rtx_queue.length <= sk.profile.output.tsqSendsUpToRtxSkbs) return false;
       this.tsqThrottled = true;
       this.stats.tsqThrottles++;
       return true;
@@ -394,7 +396,7 @@ export class LinkFlow implements SendHooks, CcSock {
   private tcp_tso_should_defer(skb: SkBuff, maxSegs: number): boolean {
     const sk = this.sk;
     if (this.ca_state !== 'open') return false;
-    if (Math.floor(this.q.now / JIFFY_NS) > this.lsnd_jiffy) return false; // last send in an earlier jiffy
+    if (this.q.now - this.wstamp_ns > 1e6) return false; // no transmission in the last ms (tcp_wstamp_ns): avoid bursts
     const inFlight = this.inFlight();
     const sendWin = sk.snd_una + sk.snd_wnd - skb.seq;
     const congWin = (this.snd_cwnd - inFlight) * this.mss;
@@ -405,12 +407,13 @@ export class LinkFlow implements SendHooks, CcSock {
     if (limit >= chunk) return false;
     const head = sk.rtx_queue.at(0);
     if (head === undefined) return false;
-    const delta = this.q.now - (this.tx.get(head)?.sent ?? 0);
-    if (delta < this.srtt_ns / 2) return false; // the next ACK comes too late
-    if (congWin < sendWin) {
-      if (congWin <= skb.len) this.cwndLimited = true;
-    }
-    if (skb.fin || skb.eor) return false;
+    // the ACK of the head is due srtt after it left; it is too late to wait for if due later than min(srtt / 2, cap)
+    const howFar = (this.tx.get(head)?.sent ?? 0) + this.srtt_ns - this.q.now;
+    if (howFar - Math.min(this.srtt_ns / 2, sk.profile.output.deferAckWaitCapNs) > 0) return false;
+    // defer: cwnd-limited, rwnd-limited, or waiting for the application unless nothing more can join
+    const defer = congWin < sendWin ? congWin <= skb.len : sendWin <= skb.len;
+    if (defer && congWin < sendWin) this.cwndLimited = true;
+    if (!defer && (skb.fin || skb.eor)) return false;
     this.stats.deferrals++;
     return true;
   }
@@ -493,7 +496,6 @@ export class LinkFlow implements SendHooks, CcSock {
     const wasIdle = sk.packets_out === 0;
     sk.packets_out += pc;
     if (skb.len < pc * this.mss) sk.snd_sml = skb.end_seq;
-    this.lsnd_jiffy = Math.floor(this.q.now / JIFFY_NS);
     const st: TxState = { sent: this.q.now, lost: false, everRetrans: false, retransInFlight: false, inNic: 0, nicTruesize: 0 };
     this.tx.set(skb, st);
     this.transmit(skb, st, false);
@@ -513,6 +515,7 @@ export class LinkFlow implements SendHooks, CcSock {
     st.inNic++;
     st.nicTruesize = truesize;
     st.sent = this.q.now;
+    this.wstamp_ns = this.q.now; // tcp_update_skb_after_send()
     this.stats.segs += segs;
     if (retrans) this.stats.retransSegs += segs;
     const wire = skb.len + segs * (this.hdr + ETH_WIRE_OVERHEAD);
@@ -721,21 +724,32 @@ export class LinkFlow implements SendHooks, CcSock {
     const prevUna = sk.snd_una;
     if (ack > sk.snd_nxt) return; // tcp_ack(): acks data we never sent
     let ackedPkts = 0;
+    // the RTT sample is taken from the oldest skb this ACK covers, a partly ACKed head included
+    // (tcp_clean_rtx_queue's first_ackt), and not at all if it covers retransmitted data (Karn)
     let rttFrom = -1;
+    let retransAcked = false;
     // per-skb state of what this ACK frees (tcp_clean_rtx_queue's sacked bits)
     const rtx = sk.rtx_queue;
     for (let i = 0; i < rtx.length; i++) {
       const skb = rtx.at(i)!;
-      if (skb.end_seq > ack) break;
       const st = this.tx.get(skb);
+      if (skb.end_seq > ack) {
+        if (ack > skb.seq && st !== undefined && (this.wire.pcount.get(skb) ?? 1) > 1) {
+          if (st.everRetrans) retransAcked = true;
+          else if (rttFrom < 0) rttFrom = st.sent;
+        }
+        break;
+      }
       if (st !== undefined) {
         if (st.lost) this.lost_out -= this.wire.pcount.get(skb) ?? 1;
         if (st.retransInFlight) this.retrans_out -= this.wire.pcount.get(skb) ?? 1;
-        if (!st.everRetrans) rttFrom = st.sent;
+        if (st.everRetrans) retransAcked = true;
+        else if (rttFrom < 0) rttFrom = st.sent;
         this.tx.delete(skb);
       }
       ackedPkts += this.wire.pcount.get(skb) ?? 1;
     }
+    if (retransAcked) rttFrom = -1;
     const dup = ack === prevUna && sk.packets_out > 0 && win === sk.snd_wnd;
     tcp_ack_clean(sk, a, this.wire, NO_SYNC_MSS); // keeps nothing of the record
     if (ack > prevUna) {

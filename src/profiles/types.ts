@@ -31,6 +31,8 @@ export interface NetSysctls {
   'net.ipv4.tcp_mem': [number, number, number];
   'net.ipv4.tcp_autocorking': number;
   'net.ipv4.tcp_notsent_lowat': number;
+  /** TCP small queues' cap on bytes in the qdisc/NIC per socket (1 MiB in 5.x, 4 MiB in 6.x). */
+  'net.ipv4.tcp_limit_output_bytes': number;
 }
 
 /** Where skb heads come from: kmalloc classes (<= 6.2) or skb_small_head_cache (6.3+). */
@@ -95,6 +97,17 @@ export interface RcvWindowPolicy {
   readonly initialWindowMax: number;
 }
 
+/** Transmit rules of net/ipv4/tcp_output.c and tcp.c that differ between 5.x and 6.18 (src/profiles/tcp_output_rules.ts). */
+export interface TcpOutputRules {
+  readonly name: string;
+  /** tcp_small_queue_check() sends regardless of TSQ while the rtx queue holds at most this many skbs (5.x: 0; 6.x: 1). */
+  readonly tsqSendsUpToRtxSkbs: number;
+  /** tcp_tso_should_defer(): an ACK due later than min(srtt / 2, this) is too late to wait for (6.x: 1 ms; 5.x: no cap). */
+  readonly deferAckWaitCapNs: number;
+  /** tcp_should_autocork() refuses an EOR-marked tail (6.x, tcp_skb_can_collapse_to). */
+  readonly autocorkChecksEor: boolean;
+}
+
 export interface KernelProfile {
   readonly name: ProfileName;
   readonly title: string;
@@ -126,4 +139,6 @@ export interface KernelProfile {
   readonly removeEmptySkbOnWait: boolean;
   /** The receiving peer's window arithmetic (the peer runs the same kernel). */
   readonly rcv: RcvWindowPolicy;
+  /** The transmit side's TSQ, TSO-deferral and autocork rules. */
+  readonly output: TcpOutputRules;
 }

@@ -12,7 +12,7 @@ const CONFIG_KEYS: Record<keyof KernelConfig, 'int' | 'bool'> = {
 const TRIPLE_SYSCTLS = ['net.ipv4.tcp_wmem', 'net.ipv4.tcp_rmem', 'net.ipv4.tcp_mem'];
 const INT_SYSCTLS = [
   'net.core.optmem_max', 'net.core.wmem_max', 'net.core.max_skb_frags', 'net.core.high_order_alloc_disable',
-  'net.core.mem_pcpu_rsv', 'net.ipv4.tcp_autocorking', 'net.ipv4.tcp_notsent_lowat',
+  'net.core.mem_pcpu_rsv', 'net.ipv4.tcp_autocorking', 'net.ipv4.tcp_notsent_lowat', 'net.ipv4.tcp_limit_output_bytes',
 ];
 
 /** Parses repeated `--set k=v` flags into a map (later ones win). */
