@@ -9,8 +9,9 @@ describe('SkbQueue', () => {
     fc.constant({ kind: 'push' as const }),
     fc.constant({ kind: 'shift' as const }),
     fc.record({ kind: fc.constant('removeAt' as const), i: fc.nat(80) }),
+    fc.record({ kind: fc.constant('insertAt' as const), i: fc.nat(80) }),
   );
-  it('matches an array under push / shift / removeAt, through growth and wrap-around', () => {
+  it('matches an array under push / shift / removeAt / insertAt, through growth and wrap-around', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
         const q = new SkbQueue();
@@ -21,7 +22,14 @@ describe('SkbQueue', () => {
             q.push(skb);
             ref.push(skb);
           } else if (o.kind === 'shift') expect(q.shift()).toBe(ref.shift());
-          else {
+          else if (o.kind === 'insertAt') {
+            const skb = new SkBuff(0, 0);
+            if (o.i > ref.length) expect(() => q.insertAt(o.i, skb)).toThrow();
+            else {
+              q.insertAt(o.i, skb);
+              ref.splice(o.i, 0, skb);
+            }
+          } else {
             q.removeAt(o.i);
             if (o.i < ref.length) ref.splice(o.i, 1);
           }

@@ -1,7 +1,8 @@
 // The retransmit queue (tcp_rtx_queue): skbs in sequence order, freed from the head as ACKs
 // arrive, appended at the tail as tcp_event_new_data_sent() moves them out of the write queue.
 // The kernel keeps it in an rb-tree (tcp_rtx_queue_head/tail, tcp_rtx_queue_unlink); the model
-// only needs its order, its head, its tail and removal at an index (retransmit collapsing), so a
+// only needs its order, its head, its tail, removal at an index (retransmit collapsing) and
+// insertion after an skb (a retransmission split by tcp_fragment()), so a
 // ring buffer serves: taking the head is O(1) where Array.prototype.shift/splice copy the array.
 import type { SkBuff } from './skbuff.ts';
 
@@ -49,6 +50,16 @@ export class SkbQueue implements Iterable<SkBuff> {
     for (let k = i; k < this.n - 1; k++) this.buf[(this.head + k) & mask] = this.buf[(this.head + k + 1) & mask];
     this.buf[(this.head + this.n - 1) & mask] = undefined;
     this.n--;
+  }
+
+  /** Link `skb` in at index i (0..length), later ones move down (tcp_fragment's tcp_insert_write_queue_after on the rtx queue). */
+  insertAt(i: number, skb: SkBuff): void {
+    if (i < 0 || i > this.n) throw new Error(`SkbQueue.insertAt(${i}) outside 0..${this.n}`);
+    if (this.n === this.buf.length) this.grow();
+    const mask = this.buf.length - 1;
+    for (let k = this.n; k > i; k--) this.buf[(this.head + k) & mask] = this.buf[(this.head + k - 1) & mask];
+    this.buf[(this.head + i) & mask] = skb;
+    this.n++;
   }
 
   /** Unlink everything, oldest first (tcp_rtx_queue_purge). */

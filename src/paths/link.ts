@@ -32,7 +32,7 @@ import { tcp_cleanup_rbuf, tcp_init_receiver, tcp_recvmsg } from '../tcp/tcp.ts'
 import { RcvSock, tcp_ack as tcp_ack_clean, tcp_delack_timer, tcp_epollin_ready, tcp_rcv_data, tcp_send_ack, type Ack, type Segment } from '../tcp/tcp_input.ts';
 import {
   __tcp_select_window, sk_gso_max_size, tcp_grow_skb, tcp_nagle_test,
-  tcp_snd_wnd_test, tcp_xmit_size_goal, tso_fragment, SkbGsoSegs, tso_segs_of, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, tp_nonagle, type Wire,
+  skb_shift, tcp_snd_wnd_test, tcp_xmit_size_goal, tso_fragment, SkbGsoSegs, tso_segs_of, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, tp_nonagle, type Wire,
 } from '../tcp/tcp_output.ts';
 
 // ---- parameters ----
@@ -817,61 +817,122 @@ export class LinkFlow implements SendHooks, CcSock {
     this.tcp_xmit_retransmit_queue();
   }
 
-  /** tcp_xmit_retransmit_queue(): retransmit lost skbs in order while cwnd allows. */
+  /**
+   * tcp_xmit_retransmit_queue(): lost skbs in order, not those already out again, while the cwnd
+   * has room (segs = cwnd - in flight, at most tcp_tso_segs()) and lost_out exceeds retrans_out;
+   * one that cannot go now (still in the host queue, outside the window) stops it. Sending the
+   * head again restarts the RTO from now.
+   */
   private tcp_xmit_retransmit_queue(): void {
     const sk = this.sk;
+    const maxSegs = this.tcp_tso_segs();
+    let rearm = false;
     for (let i = 0; i < sk.rtx_queue.length; i++) {
       const skb = sk.rtx_queue.at(i)!;
+      const segs = Math.min(this.snd_cwnd - this.inFlight(), maxSegs);
+      if (segs <= 0 || this.retrans_out >= this.lost_out) break;
       const st = this.tx.get(skb);
       if (st === undefined || !st.lost || st.retransInFlight) continue;
-      if (this.inFlight() >= this.snd_cwnd) break;
-      if (st.inNic > 0) break; // skb_still_in_host_queue(): wait for the TX completion
-      this.tcp_retrans_try_collapse(i, skb);
+      if (!this.__tcp_retransmit_skb(i, skb, st, segs)) break;
+      // tcp_retransmit_skb(): TCPCB_RETRANS | TCPCB_SACKED_RETRANS, retrans_out
       st.retransInFlight = true;
       st.everRetrans = true;
       this.retrans_out += this.wire.pcount.get(skb) ?? 1;
-      this.transmit(skb, st, true);
-      if (i === 0) {
-        // the head went out again: the RTO restarts from now (tcp_reset_xmit_timer)
-        this.pending = 'rto';
-        this.rtxTimer.set(this.q.now + this.rto_ns * (1 << this.backoff));
-      }
+      if (i === 0) rearm = true;
+    }
+    if (rearm) {
+      this.pending = 'rto'; // tcp_reset_xmit_timer(ICSK_TIME_RETRANS, icsk_rto)
+      this.rtxTimer.set(this.q.now + this.rto_ns * (1 << this.backoff));
     }
   }
 
   /**
-   * tcp_retrans_try_collapse(): a one-segment skb absorbs following one-segment skbs while the
-   * result fits one MSS: their bytes go into its head's tailroom (skb_availroom = end offset
-   * minus MAX_TCP_HEADER) or by skb_shift(), which refuses zerocopy skbs; tcp_skb_can_collapse()
-   * requires both or neither pure. The eaten skb is freed (tcp_wmem_free_skb).
+   * __tcp_retransmit_skb(): not while a clone is still in the host queue; at most `segs` MSS
+   * within the offered window (a window shrunk to nothing still lets the head out as a probe):
+   * a longer skb is cut with tcp_fragment() in the retransmit queue (a new forced head, as
+   * tso_fragment), a shorter one collapses its successors into itself up to one MSS. Returns
+   * false when nothing could be sent.
    */
-  private tcp_retrans_try_collapse(i: number, to: SkBuff): void {
+  private __tcp_retransmit_skb(i: number, skb: SkBuff, st: TxState, segs: number): boolean {
     const sk = this.sk;
-    if ((this.wire.pcount.get(to) ?? 1) !== 1) return;
+    const mss = this.mss;
+    if (st.inNic > 0) return false; // skb_still_in_host_queue(): -EBUSY
+    // a partly ACKed head was trimmed when the ACK came (tcp_ack -> tcp_trim_head)
+    let avail = sk.snd_una + sk.snd_wnd - skb.seq;
+    if (avail <= 0) {
+      if (skb.seq !== sk.snd_una) return false; // -EAGAIN: out of the shrunk window
+      avail = mss;
+    }
+    let len = mss * segs;
+    if (len > avail) {
+      len = Math.floor(avail / mss) * mss;
+      if (len === 0) len = avail;
+    }
+    if (skb.len > len) this.tcp_fragment_rtx(skb, st, len);
+    else {
+      // tcp_set_skb_tso_segs() and tcp_adjust_pcount(); then collapse into at most one MSS
+      const before = this.wire.pcount.get(skb) ?? 1;
+      const after = tso_segs_of(skb, mss);
+      if (before !== after) this.tcp_adjust_pcount(skb, st, before - after);
+      this.wire.pcount.set(skb, after);
+      const space = Math.min(avail, mss);
+      if (skb.len < space) this.tcp_retrans_try_collapse(i, skb, space);
+    }
+    this.transmit(skb, st, true);
+    return true;
+  }
+
+  /**
+   * tcp_fragment(TCP_FRAG_IN_RTX_QUEUE): cut a sent skb at `len` for its retransmission; the new
+   * half follows it in the retransmit queue with the same sacked bits and send time, and the
+   * packet counts are fixed up if the two halves count differently (tcp_adjust_pcount).
+   */
+  private tcp_fragment_rtx(skb: SkBuff, st: TxState, len: number): void {
+    const old = this.wire.pcount.get(skb) ?? 1;
+    const buff = tso_fragment(this.sk, skb, len, this.wire, this.mss, 'rtx');
+    this.tx.set(buff, { sent: st.sent, lost: st.lost, everRetrans: st.everRetrans, retransInFlight: st.retransInFlight, inNic: 0, nicTruesize: 0 });
+    const diff = old - (this.wire.pcount.get(skb) ?? 1) - (this.wire.pcount.get(buff) ?? 1);
+    if (diff !== 0) this.tcp_adjust_pcount(skb, st, diff);
+  }
+
+  /** tcp_adjust_pcount(): `decr` fewer packets for this skb in packets_out and the counts its sacked bits put it in. */
+  private tcp_adjust_pcount(skb: SkBuff, st: TxState, decr: number): void {
+    void skb;
+    this.sk.packets_out -= decr;
+    if (st.lost) this.lost_out -= decr;
+    if (st.retransInFlight) this.retrans_out -= decr;
+  }
+
+  /**
+   * tcp_retrans_try_collapse() (5.17 and 6.18 alike): while one-segment skbs follow that are not
+   * in the host queue (tcp_can_collapse), may join (tcp_skb_can_collapse: no EOR, both or neither
+   * pure), fit `space` (the window, at most one MSS) and the window, tcp_collapse_retrans() moves
+   * their bytes into `to` with skb_shift() (which refuses zerocopy skbs and a frag overflow; the
+   * truesize moves with the bytes) and frees what is left of them (tcp_wmem_free_skb).
+   */
+  private tcp_retrans_try_collapse(i: number, to: SkBuff, space: number): void {
+    const sk = this.sk;
+    const tst = this.tx.get(to);
+    if ((this.wire.pcount.get(to) ?? 1) !== 1 || tst === undefined || tst.inNic > 0 || to.eor) return;
+    let room = space - to.len;
     for (;;) {
       const next = sk.rtx_queue.at(i + 1);
-      if (next === undefined || (this.wire.pcount.get(next) ?? 1) !== 1 || to.eor || to.pure !== next.pure) return;
+      if (next === undefined || (this.wire.pcount.get(next) ?? 1) !== 1) return;
       const nst = this.tx.get(next);
-      if (nst === undefined || nst.inNic > 0) return;
-      if (to.len + next.len > this.mss) return;
-      const availroom = to.end_offset - sk.net.cfg.max_tcp_header - (to.len - to.data_len);
-      const intoHead = next.len <= availroom;
-      if (!intoHead && (to.uarg !== null || next.uarg !== null)) return; // skb_shift() refuses zerocopy skbs
-      // tcp_collapse_retrans(): the bytes move, truesize only with skb_shift (head copy keeps it)
+      if (nst === undefined || nst.inNic > 0) return; // skb_cloned(): its clone is still in the NIC
+      if (to.eor || to.pure !== next.pure) return;
+      room -= next.len;
+      if (room < 0) return;
+      if (next.end_seq > sk.snd_una + sk.snd_wnd) return;
+      if (next.len > 0 && !skb_shift(to, next, next.len)) return;
+      // tcp_collapse_retrans()
       to.end_seq = next.end_seq;
-      to.len += next.len;
-      if (!intoHead) {
-        to.data_len += next.len;
-        to.truesize += next.len;
-        next.truesize -= next.len;
-      }
       to.fin ||= next.fin;
+      to.psh ||= next.psh;
       to.eor = next.eor;
-      next.len = 0;
-      next.data_len = 0;
+      if (nst.everRetrans) tst.everRetrans = true;
       sk.rtx_queue.removeAt(i + 1);
-      if (nst.lost) this.lost_out -= 1;
-      sk.packets_out -= 1;
+      this.tcp_adjust_pcount(next, nst, this.wire.pcount.get(next) ?? 1);
       this.tx.delete(next);
       this.wire.pcount.delete(next);
       tcp_wmem_free_skb(sk, next);
@@ -957,12 +1018,22 @@ export class LinkFlow implements SendHooks, CcSock {
       this.tcp_write_xmit(TCP_NAGLE_OFF, 2);
       sent = sk.packets_out > before;
     } else {
-      const last = sk.rtx_queue.last();
-      const st = last === undefined ? undefined : this.tx.get(last);
+      // the last MSS of the last skb again (cut off with tcp_fragment), by __tcp_retransmit_skb()
+      let i = sk.rtx_queue.length - 1;
+      let last = sk.rtx_queue.at(i);
+      let st = last === undefined ? undefined : this.tx.get(last);
       if (last !== undefined && st !== undefined && st.inNic === 0) {
-        st.everRetrans = true;
-        this.transmit(last, st, true);
-        sent = true;
+        const pcount = this.wire.pcount.get(last) ?? 1;
+        if (pcount > 1 && last.len > (pcount - 1) * this.mss) {
+          this.tcp_fragment_rtx(last, st, (pcount - 1) * this.mss);
+          i++;
+          last = sk.rtx_queue.at(i)!;
+          st = this.tx.get(last)!;
+        }
+        if (this.__tcp_retransmit_skb(i, last, st, 1)) {
+          st.everRetrans = true;
+          sent = true;
+        }
       }
     }
     if (sent) this.pending = 0;

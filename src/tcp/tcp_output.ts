@@ -156,13 +156,15 @@ function tcp_mss_split_point(sk: Sock, skb: SkBuff, mss_now: number, max_segs: n
 }
 
 /**
- * tso_fragment(): cut an unsent paged skb at `len`. The new skb gets a forced-scheduled head
+ * tso_fragment(): cut an unsent paged skb at `len`; with `into` 'rtx', tcp_fragment(
+ * TCP_FRAG_IN_RTX_QUEUE) cutting a sent one for its retransmission (the same accounting for a
+ * paged skb; the new half follows it in the retransmit queue). The new skb gets a forced-scheduled head
  * (tcp_stream_alloc_skb(sk, gfp, true)), wq += its truesize and fwd is charged for it; the
  * payload's truesize moves with the bytes (skb_split). PSH/FIN and EOR move to the second
  * half. The pure flag is copied per profile (skb_split copies SKBFL_PURE_ZEROCOPY since
  * 9b65b17db723's follow-up), and a zerocopy uarg is shared with a new reference (skb_zerocopy_clone).
  */
-export function tso_fragment(sk: Sock, skb: SkBuff, len: number, wire: Wire, mss_now: number): SkBuff {
+export function tso_fragment(sk: Sock, skb: SkBuff, len: number, wire: Wire, mss_now: number, into: 'write' | 'rtx' = 'write'): SkBuff {
   const nlen = skb.len - len;
   const buff = tcp_stream_alloc_skb(sk, true)!;
   sk.sk_wmem_queued += buff.truesize;
@@ -188,12 +190,27 @@ export function tso_fragment(sk: Sock, skb: SkBuff, len: number, wire: Wire, mss
   wire.pcount.set(skb, tso_segs_of(skb, mss_now));
   wire.pcount.set(buff, tso_segs_of(buff, mss_now));
   // tcp_insert_write_queue_after(): buff right after skb (skb is usually the send head)
-  const q = sk.write_queue;
-  const at = q[0] === skb ? 1 : q.indexOf(skb) + 1;
-  if (at === q.length) q.push(buff);
-  else q.splice(at, 0, buff);
+  if (into === 'rtx') insertAfterInRtx(sk, skb, buff);
+  else {
+    const q = sk.write_queue;
+    const at = q[0] === skb ? 1 : q.indexOf(skb) + 1;
+    if (at === q.length) q.push(buff);
+    else q.splice(at, 0, buff);
+  }
   if (TRACE.on) trace(sk, 'tso_fragment', () => `skb #${skb.id} split at ${len} B: new skb #${buff.id} takes ${nlen} B and their truesize (wq +${buff.truesize - nlen} for its head${buff.pure ? ', stays pure' : ''})`, buff.id);
   return buff;
+}
+
+/** The retransmit queue's insertion of `buff` right after `skb`. */
+function insertAfterInRtx(sk: Sock, skb: SkBuff, buff: SkBuff): void {
+  const q = sk.rtx_queue;
+  for (let i = 0; i < q.length; i++) {
+    if (q.at(i) === skb) {
+      q.insertAt(i + 1, buff);
+      return;
+    }
+  }
+  throw new Error('tcp_fragment: the skb is not in the retransmit queue');
 }
 
 /**
@@ -258,7 +275,7 @@ export function tcp_grow_skb(sk: Sock, skb: SkBuff, amount: number, wire: Wire):
 }
 
 /** skb_shift(): move `shiftlen` paged bytes from skb to tgt; 0 (refused) or shiftlen. */
-function skb_shift(tgt: SkBuff, skb: SkBuff, shiftlen: number): boolean {
+export function skb_shift(tgt: SkBuff, skb: SkBuff, shiftlen: number): boolean {
   if (skb.len !== skb.data_len) return false; // skb_headlen(skb)
   if (tgt.uarg !== null || skb.uarg !== null) return false; // skb_zcopy()
   // past this point every frag is a single one (SkbFrag.n = 1): runs exist only on zerocopy skbs
