@@ -759,7 +759,9 @@ export class LinkFlow implements SendHooks, CcSock {
       this.dupacks = 0;
       if (this.ca_state !== 'open' && ack >= this.high_seq) this.ca_state = 'open';
       else if (this.ca_state === 'recovery') this.retransmitHead(); // NewReno partial ACK
-      if (this.ca_state === 'open') this.cc.congAvoid(this, ackedPkts, this.q.now);
+      // tcp_cong_control(): cwnd grows unless in a cwnd reduction (Recovery; PRR is not modelled:
+      // cwnd stays at ssthresh), so after an RTO the Loss state slow-starts again
+      if (this.ca_state !== 'recovery') this.cc.congAvoid(this, ackedPkts, this.q.now);
       if (sk.packets_out === 0) {
         this.lost_out = 0;
         this.retrans_out = 0;
@@ -1044,9 +1046,12 @@ export class LinkFlow implements SendHooks, CcSock {
   private tcp_retransmit_timer(): void {
     const sk = this.sk;
     this.stats.rtos++;
-    this.snd_ssthresh = this.cc.ssthresh(this);
-    this.cc.onLoss(this.q.now);
-    this.snd_cwnd = 1;
+    // tcp_enter_loss(): ssthresh is cut once per episode, not again on a repeated timeout
+    if (this.ca_state === 'open' || this.high_seq <= sk.snd_una || (this.ca_state === 'loss' && this.backoff === 0)) {
+      this.snd_ssthresh = this.cc.ssthresh(this);
+      this.cc.onLoss(this.q.now);
+    }
+    this.snd_cwnd = 1; // packets in flight (none: all marked lost) + 1
     this.snd_cwnd_cnt = 0;
     this.ca_state = 'loss';
     this.high_seq = sk.snd_nxt;
