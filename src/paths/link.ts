@@ -29,7 +29,10 @@ import type { SendHooks } from '../model/tcp_sendmsg.ts';
 import { tcp_wmem_free_skb } from '../model/tcp_skb.ts';
 // helper-4's receiver and sender ACK processing (tcp_ack frees and trims the rtx queue)
 import { tcp_cleanup_rbuf, tcp_init_receiver, tcp_recvmsg } from '../tcp/tcp.ts';
-import { RcvSock, tcp_ack as tcp_ack_clean, tcp_delack_timer, tcp_epollin_ready, tcp_rcv_data, tcp_send_ack, type Ack, type Segment } from '../tcp/tcp_input.ts';
+import {
+  RcvSock, tcp_ack as tcp_ack_clean, tcp_delack_timer, tcp_enter_quickack_mode, tcp_epollin_ready, tcp_rcv_data, tcp_send_ack, TCP_MAX_QUICKACKS,
+  type Ack, type Segment,
+} from '../tcp/tcp_input.ts';
 import {
   __tcp_select_window, sk_gso_max_size, tcp_grow_skb, tcp_nagle_test,
   skb_shift, tcp_snd_wnd_test, tcp_xmit_size_goal, tso_fragment, SkbGsoSegs, tso_segs_of, TCP_NAGLE_CORK, TCP_NAGLE_OFF, TCP_NAGLE_PUSH, tp_nonagle, type Wire,
@@ -598,7 +601,10 @@ export class LinkFlow implements SendHooks, CcSock {
     const len = end - seq;
     const truesize = SKB_TRUESIZE(RX_HEAD_END) + segs * this.rxFragTruesize;
     if (end <= r.rcv_nxt && !(fin && seq + len === r.rcv_nxt)) {
-      this.sendAck(tcp_send_ack(r)); // a duplicate: tcp_send_dupack()
+      // a retransmission of data already here (tcp_data_queue): quick-ACK mode, ACK at once
+      tcp_enter_quickack_mode(r, TCP_MAX_QUICKACKS);
+      r.ackScheduled = true;
+      this.sendAck(tcp_send_ack(r));
       return;
     }
     if (seq > r.rcv_nxt) {
@@ -634,7 +640,9 @@ export class LinkFlow implements SendHooks, CcSock {
       }
       filled = true;
     }
-    if (filled && ack === null) ack = tcp_send_ack(r); // out-of-order data filled: ACK now
+    // __tcp_ack_snd_check(): ACK at once while out-of-order data is held, and when the last hole
+    // is filled (tcp_data_queue: ICSK_ACK_NOW once the ofo queue is empty)
+    if ((filled || this.ofo.length > 0) && ack === null) ack = tcp_send_ack(r);
     if (ack !== null) this.sendAck(ack);
     else if (r.delackDueMs !== null) this.delackTimer.set(r.delackDueMs * 1e6);
     this.dataReady();

@@ -13,7 +13,7 @@ import type { RcvWindowPolicy } from '../profiles/types.ts';
 import { __tcp_select_window, tcp_receive_window, tcp_select_window, tcp_space, tcp_win_from_space, type Wire } from './tcp_output.ts';
 
 /** TCP_MAX_QUICKACKS, TCP_ATO_MIN (HZ/25 = 40 ms), TCP_DELACK_MAX (HZ/5), TCP_DEFAULT_SCALING_RATIO. */
-const TCP_MAX_QUICKACKS = 16;
+export const TCP_MAX_QUICKACKS = 16;
 export const TCP_ATO_MIN_MS = 40;
 const TCP_DEFAULT_SCALING_RATIO = 128;
 
