@@ -4,9 +4,10 @@
 //   notification skb alloc_skb(0) (768 on 5.x, 960 on 6.18, typical config);
 // - a live ubuf_info's refcnt = the skbs carrying it (the sendmsg call's own reference is gone
 //   once the call returns);
-// - the error queue's id ranges are well formed (lo <= hi < sk_zckey), ordered and disjoint, and
-//   a new range starts after every range seen before (the model completes in sequence order;
-//   out-of-order completions need retransmits, which it does not model);
+// - the error queue's id ranges are well formed (lo <= hi < sk_zckey), disjoint from each other
+//   and from every range notified before: each id completes once. Not necessarily in order: a
+//   purge frees the unsent skbs before the sent ones (tcp_write_queue_purge), so higher ids can
+//   complete first;
 // - sk_zckey = the number of successful MSG_ZEROCOPY sendmsg calls (failed ones give their id back).
 // Ids are compared without 2^32 wrap-around: no fuzzed run issues 4 billion ids.
 import { SKB_TRUESIZE } from '../model/skb_geometry.ts';
@@ -17,10 +18,8 @@ import type { ModelView } from './types.ts';
 
 export class ZerocopyIdentityChecker extends BaseChecker {
   readonly name = 'identity: optmem, ubuf_info references, notification ids, sk_zckey';
-  /** Highest id of any notification seen on the error queue so far; -1 = none. */
-  private maxHiSeen = -1;
-  /** The lo of every notification on the queue at the previous step (still the same entry). */
-  private prevLos = new Set<number>();
+  /** Every notification range seen on the error queue so far, by its lo (a merge grows its hi). */
+  private notified = new Map<number, number>();
 
   protected check(view: ModelView, _index: number, _step: Step | null): void {
     const live = this.liveUargs(view);
@@ -68,25 +67,24 @@ export class ZerocopyIdentityChecker extends BaseChecker {
 
   private notifications(view: ModelView): void {
     const sk = view.sk;
-    let prevHi = -1;
-    const los = new Set<number>();
+    const onQueue = new Set<number>();
     for (const e of sk.error_queue) {
-      const isNew = !this.prevLos.has(e.lo);
-      const ok = e.lo <= e.hi && e.hi < sk.sk_zckey && e.lo > prevHi && (!isNew || e.lo > this.maxHiSeen);
-      if (!ok) {
+      let clash: [number, number] | null = onQueue.has(e.lo) ? [e.lo, e.hi] : null; // the same range queued twice
+      onQueue.add(e.lo);
+      for (const [lo, hi] of this.notified) {
+        if (lo !== e.lo && e.lo <= hi && lo <= e.hi) clash = [lo, hi];
+      }
+      if (e.lo > e.hi || e.hi >= sk.sk_zckey || clash !== null) {
         this.report({
           rule: 'identity.notification_ranges', kernel: false,
-          check: 'notification ranges: lo <= hi < sk_zckey, ordered, disjoint, each new one after all earlier ones',
-          message: `error queue entry [${e.lo}..${e.hi}] after [..${prevHi}] (highest id notified before: ${this.maxHiSeen}, sk_zckey ${sk.sk_zckey})`,
-          values: { lo: e.lo, hi: e.hi, previous_hi: prevHi, max_hi_seen: this.maxHiSeen, sk_zckey: sk.sk_zckey },
+          check: 'notification ranges: lo <= hi < sk_zckey, and no id notified twice',
+          message: `error queue entry [${e.lo}..${e.hi}]${clash ? ` overlaps [${clash[0]}..${clash[1]}] notified before` : ''} (sk_zckey ${sk.sk_zckey})`,
+          values: { lo: e.lo, hi: e.hi, sk_zckey: sk.sk_zckey, overlaps_lo: clash?.[0] ?? -1, overlaps_hi: clash?.[1] ?? -1 },
         });
         break;
       }
-      prevHi = e.hi;
-      los.add(e.lo);
+      this.notified.set(e.lo, Math.max(e.hi, this.notified.get(e.lo) ?? -1));
     }
-    for (const e of sk.error_queue) this.maxHiSeen = Math.max(this.maxHiSeen, e.hi);
-    this.prevLos = los;
   }
 
   private zckey(view: ModelView): void {

@@ -27,6 +27,8 @@ export class Memcg {
   }
 }
 
+const SK_ALLOC_PERCPU_COUNTER_BATCH = 16;
+
 /**
  * tcp_prot's memory fields. `memory_allocated` is the global atomic the limits compare against;
  * with a per-CPU reserve (6.0+, sk_memory_allocated_add/sub in include/net/proto_memory.h) a
@@ -38,7 +40,16 @@ export class TcpProto {
   per_cpu_fw_alloc = 0;
   /** tcp_memory_pressure: jiffies when entered, 0 when not under pressure. Simulated ms here. */
   memory_pressure = false;
+  /** tcp_sockets_allocated, exactly (for reports). */
   sockets_allocated = 0;
+  /**
+   * The same percpu_counter as the kernel reads it: sk_sockets_allocated_inc() adds to this
+   * CPU's count and moves it to the global count only once it reaches
+   * SK_ALLOC_PERCPU_COUNTER_BATCH (16); percpu_counter_read_positive() sees the global count.
+   * The model runs every socket on one CPU.
+   */
+  private sockets_pcpu = 0;
+  private sockets_global = 0;
   /** Pages ever entered into pressure (for reports). */
   pressure_entries = 0;
 
@@ -46,6 +57,21 @@ export class TcpProto {
     public tcp_mem: [number, number, number],
     private readonly pcpu_rsv_pages: number | null,
   ) {}
+
+  /** sk_sockets_allocated_inc() (include/net/sock.h, 5.17 and 6.18): percpu_counter_add_batch(1, 16). */
+  sk_sockets_allocated_inc(): void {
+    this.sockets_allocated++;
+    this.sockets_pcpu++;
+    if (Math.abs(this.sockets_pcpu) >= SK_ALLOC_PERCPU_COUNTER_BATCH) {
+      this.sockets_global += this.sockets_pcpu;
+      this.sockets_pcpu = 0;
+    }
+  }
+
+  /** sk_sockets_allocated_read_positive(): the global count, never below 0 (so 0 with fewer than 16 sockets). */
+  sockets_allocated_read_positive(): number {
+    return Math.max(0, this.sockets_global);
+  }
 
   /** sk_memory_allocated_add() */
   add(pages: number): void {

@@ -65,8 +65,10 @@ function admit(sk: Sock, allocated: number): boolean {
   // The model has no memcg socket pressure, so "under pressure" is the global flag in both
   // 5.x (tcp_under_memory_pressure) and 6.x (sk_under_global_memory_pressure).
   if (!proto.memory_pressure) return true;
+  // the fair-share test reads the approximate socket count (percpu_counter_read_positive): with
+  // fewer than 16 sockets on a CPU it is 0, and every socket passes
   const perSock = sk_mem_pages(sk.sk_wmem_queued + sk.sk_rmem_alloc + sk.sk_forward_alloc);
-  return max > Math.max(1, proto.sockets_allocated) * perSock;
+  return max > proto.sockets_allocated_read_positive() * perSock;
 }
 
 /** sk_forced_mem_schedule(): never fails; charges the memcg with __GFP_NOFAIL. */

@@ -13,14 +13,17 @@ import { TRACE, trace } from './trace.ts';
 
 /** tcp_write_queue_purge(): free every queued skb (write and retransmit queues). */
 export function tcp_write_queue_purge(sk: Sock): void {
-  for (const skb of sk.rtx_queue.drain()) tcp_wmem_free_skb(sk, skb);
+  // the write queue first, then the retransmit queue (tcp_rtx_queue_purge): unsent zerocopy
+  // ranges complete before the sent ones
   for (const skb of sk.write_queue.splice(0, sk.write_queue.length)) tcp_wmem_free_skb(sk, skb);
+  for (const skb of sk.rtx_queue.drain()) tcp_wmem_free_skb(sk, skb);
   sk.snd_nxt = sk.snd_una = sk.write_seq;
   sk_mem_reclaim(sk);
 }
 
 /**
- * tcp_send_fin(): tack the FIN onto an unsent tail skb, else queue a FIN-only skb from
+ * tcp_send_fin(): tack the FIN onto an unsent tail skb (under memory pressure also onto the
+ * last sent one), else queue a FIN-only skb from
  * alloc_skb_fclone(MAX_TCP_HEADER) with forced scheduling (its truesize is the real head cost
  * in every policy: it does not come from tcp_stream_alloc_skb).
  */
@@ -31,6 +34,15 @@ export function tcp_send_fin(sk: Sock): void {
     tail.end_seq++;
     tail.fin = true;
     if (TRACE.on) trace(sk, 'tcp_send_fin', () => `FIN tacked onto unsent skb #${tail.id}: no memory moves`, tail.id);
+    return;
+  }
+  const sent = sk.rtx_queue.last();
+  if (sent !== undefined && sk.net.proto.memory_pressure) {
+    // under memory pressure the FIN goes onto the last sent skb, as if it had been sent with it
+    sent.end_seq++;
+    sent.fin = true;
+    sk.snd_nxt++;
+    if (TRACE.on) trace(sk, 'tcp_send_fin', () => `under memory pressure: FIN tacked onto sent skb #${sent.id} (snd_nxt + 1): no new skb`, sent.id);
     return;
   }
   const end = sk.profile.head.endOffset(sk.net.cfg.max_tcp_header, sk.net.cfg);

@@ -208,13 +208,18 @@ function sk_page_frag_refill(sk: Sock) {
  * Whether a pure zerocopy skb is downgraded first is the profile's (missing before f8d9d938514f).
  */
 function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number): number {
+  const maxFrags = sk.net.sysctl['net.core.max_skb_frags'];
+  if (sk.profile.spliceChecksFragsFirst && skb.nr_frags >= maxFrags) {
+    // tcp_build_frag(): a page that does not continue the last frag needs a slot: new segment
+    const cur = msg.iov.current();
+    if (cur !== null && !skb_can_coalesce(skb, userPage(Math.floor(cur.addr / PAGE_SIZE)), cur.addr % PAGE_SIZE)) return NEW_SEGMENT;
+  }
   if (sk.profile.zerocopy.spliceDowngrades && !tcp_downgrade_zcopy_pure(sk, skb)) return WAIT;
   if (skb.pure) {
     if (TRACE.on) trace(sk, 'tcp_build_frag', () => `skb #${skb.id} stays SKBFL_PURE_ZEROCOPY although it now holds spliced pages: no downgrade on this path before f8d9d938514f`, skb.id);
   }
   const copy = sk.profile.mem.scheduleChunk(sk, want);
   if (copy === 0) return WAIT;
-  const maxFrags = sk.net.sysctl['net.core.max_skb_frags'];
   let done = 0;
   while (done < copy) {
     const cur = msg.iov.current();

@@ -4,18 +4,21 @@
 // and net/ipv4/tcp_output.c (tcp_trim_head, tso_fragment/tcp_fragment accounting), 5.15 .. 6.18.
 import { SKB_TRUESIZE } from './skb_geometry.ts';
 import { fragTrimFront, SkBuff, skb_release_frags } from './skbuff.ts';
-import { sk_forced_mem_schedule, sk_mem_charge, sk_mem_uncharge, sk_wmem_schedule } from './sk_mem.ts';
+import { sk_forced_mem_schedule, sk_mem_charge, sk_mem_reclaim_partial, sk_mem_uncharge, sk_wmem_schedule } from './sk_mem.ts';
 import type { Sock } from './sock.ts';
 import { net_zcopy_put } from './zerocopy.ts';
 import { TRACE, trace } from './trace.ts';
 
 /**
- * tcp_stream_alloc_skb(sk, size = 0, gfp, force_schedule): a head of MAX_TCP_HEADER (+ size),
+ * tcp_stream_alloc_skb(sk, size = 0, gfp, force_schedule): (5.x: under memory pressure, partial
+ * reclaim first) a head of MAX_TCP_HEADER (+ size),
  * truesize per the profile's policy, then forced or ordinary scheduling of that truesize.
  * Returns null when scheduling fails (the caller waits for space).
  */
 export function tcp_stream_alloc_skb(sk: Sock, force: boolean, size = 0): SkBuff | null {
   const { cfg, profile } = sk.net;
+  // 5.x: tcp_under_memory_pressure() -> sk_mem_reclaim_partial() first (fwd cut to at most a page)
+  if (profile.mem.reclaimBeforeAllocUnderPressure && sk.net.proto.memory_pressure) sk_mem_reclaim_partial(sk);
   const end = profile.head.endOffset(size + cfg.max_tcp_header, cfg);
   const skb = new SkBuff(end, profile.zerocopy.allocTruesize(end, size, cfg));
   if (TRACE.on) trace(sk, 'tcp_stream_alloc_skb', () => `skb #${skb.id}: head end_offset ${end}, truesize ${skb.truesize}, ${force ? 'forced' : 'scheduled'}`, skb.id);

@@ -21,6 +21,7 @@ export const memAccountingV5: MemAccounting = {
   // 5.x tcp_sendmsg_locked(): plain sk_wmem_schedule(copy), all or nothing
   scheduleChunk: (sk, copy) => (sk_wmem_schedule(sk, copy) ? copy : 0),
   timerReclaim: true,
+  reclaimBeforeAllocUnderPressure: true,
   perCpuReserve: false,
   fairShareGlobalOnly: false,
 };
@@ -32,6 +33,7 @@ export const memAccountingV6: MemAccounting = {
   afterUncharge: (sk) => sk_mem_reclaim(sk),
   scheduleChunk: tcp_wmem_schedule,
   timerReclaim: false,
+  reclaimBeforeAllocUnderPressure: false,
   perCpuReserve: true,
   fairShareGlobalOnly: true,
 };

@@ -59,6 +59,8 @@ export interface MemAccounting {
   scheduleChunk(sk: Sock, copy: number): number;
   /** 5.x reclaims from the write/delack/keepalive timers and close; 6.x does not need to. */
   readonly timerReclaim: boolean;
+  /** tcp_stream_alloc_skb() first calls sk_mem_reclaim_partial() under memory pressure (5.x; gone in 6.x). */
+  readonly reclaimBeforeAllocUnderPressure: boolean;
   /** 6.x: tcp_memory_allocated goes through a per-CPU reserve of mem_pcpu_rsv pages. */
   readonly perCpuReserve: boolean;
   /** 6.x applies the fair-share test only under global (not memcg) pressure. */
@@ -137,6 +139,12 @@ export interface KernelProfile {
   readonly growSkb: boolean;
   /** tcp_sendmsg_locked()'s wait_for_space frees an empty tail skb (6.x); 5.x only on do_error. */
   readonly removeEmptySkbOnWait: boolean;
+  /**
+   * 5.x do_tcp_sendpages() -> tcp_build_frag() tests the frag limit before downgrading a pure skb
+   * and scheduling (a full skb goes to a new segment untouched); 6.x MSG_SPLICE_PAGES downgrades
+   * and schedules first, and skb_splice_from_iter() meets the limit after.
+   */
+  readonly spliceChecksFragsFirst: boolean;
   /** The receiving peer's window arithmetic (the peer runs the same kernel). */
   readonly rcv: RcvWindowPolicy;
   /** The transmit side's TSQ, TSO-deferral and autocork rules. */

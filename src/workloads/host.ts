@@ -40,7 +40,7 @@ export class Host {
   /** socket() + setsockopt() + connect(): a new flow; `sndbuf` null keeps autotuning. */
   openFlow(o: { sndbuf: number | null; zerocopy: boolean; flow: FlowOptions }): LinkFlow {
     const sk = new Sock(this.net, this.flows.length + 1);
-    this.net.proto.sockets_allocated++;
+    this.net.proto.sk_sockets_allocated_inc();
     if (o.sndbuf !== null) setSndbuf(sk, o.sndbuf, false);
     sk.zerocopy = o.zerocopy;
     const flow = new LinkFlow(this.q, sk, this.nic, this.opts.link, CONGESTION_CONTROLS[this.opts.cc](), o.flow);

@@ -95,7 +95,8 @@ class ModelRun {
     resetSkbIds();
     this.net = newNetContext(profile, cfg, sysctl);
     this.sk = new Sock(this.net, 1);
-    this.net.proto.sockets_allocated = 2;
+    this.net.proto.sk_sockets_allocated_inc(); // the sender
+    this.net.proto.sk_sockets_allocated_inc(); // the receiver
     const sc = loaded.scenario;
     this.path = sc.connection.path === 'link' ? new LinkStepPath() : new LoopbackPath(sc.connection.start, sc.connection.route.rto_min_ms ?? 200);
   }
