@@ -51,6 +51,7 @@ export function tcp_send_fin(sk: Sock): void {
   skb.seq = sk.write_seq - 1;
   skb.end_seq = sk.write_seq;
   skb.fin = true;
+  skb.gso_segs = 1; // tcp_init_nondata_skb(): tcp_skb_pcount_set(skb, 1)
   sk.write_queue.push(skb);
   sk.sk_wmem_queued += skb.truesize;
   sk_mem_charge(sk, skb.truesize);

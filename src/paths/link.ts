@@ -274,7 +274,7 @@ export class LinkFlow implements SendHooks, CcSock {
     const rmemMax = sysctl['net.core.wmem_max']; // the profiles keep rmem_max equal to wmem_max (212992 on 5.x, 4 MiB on 6.18)
     const locked = this.opts.rcvbuf !== null;
     const rcvbuf = locked ? Math.max(2 * Math.min(this.opts.rcvbuf!, rmemMax), 2304) : sysctl['net.ipv4.tcp_rmem'][1];
-    const advmss = this.mss + 12; // tp->advmss: the route's MSS, timestamps not taken off
+    const advmss = this.mss; // tp->advmss once the timestamp option is taken off
     const r = tcp_init_receiver(this.sk.profile.rcv, rcvbuf, locked, advmss, this.mss, sysctl['net.ipv4.tcp_rmem'][2], rmemMax);
     r.rcv_mss = Math.min(advmss, 536);
     r.senderUna = Number.MAX_SAFE_INTEGER; // a remote receiver's skbs are never the sender's clones
@@ -371,7 +371,8 @@ export class LinkFlow implements SendHooks, CcSock {
   }
 
   /** tcp_cwnd_test(): segments the cwnd allows now (at most half the cwnd in one go). */
-  private tcp_cwnd_test(): number {
+  private tcp_cwnd_test(skb: SkBuff): number {
+    if (skb.fin && skb.gso_segs === 1 && this.sk.profile.output.finIgnoresCwnd) return 1; // the final FIN (5.x)
     const inFlight = this.inFlight();
     const cwnd = this.snd_cwnd;
     if (inFlight >= cwnd) return 0;
@@ -449,7 +450,7 @@ export class LinkFlow implements SendHooks, CcSock {
     let cwndLimited = false;
     while (sk.write_queue.length > 0) {
       const skb = sk.write_queue[0];
-      let quota = this.tcp_cwnd_test();
+      let quota = this.tcp_cwnd_test(skb);
       if (quota === 0) {
         if (pushOne === 2) quota = 1; // force out the loss probe
         else {

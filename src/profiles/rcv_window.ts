@@ -14,6 +14,7 @@ export const rcvWindowAdvWinScale: RcvWindowPolicy = {
   pushedOnFullSegment: false,
   quickAckCountsOnlyScheduled: false,
   initialWindowMax: 65535,
+  clampAdvmssHasTimestamps: true,
 };
 
 /** 6.6+: the window is space * scaling_ratio / 256, the ratio learnt from len / truesize of full-sized segments. */
@@ -24,4 +25,5 @@ export const rcvWindowScalingRatio: RcvWindowPolicy = {
   pushedOnFullSegment: true,
   quickAckCountsOnlyScheduled: true,
   initialWindowMax: Infinity,
+  clampAdvmssHasTimestamps: false,
 };

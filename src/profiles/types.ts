@@ -97,6 +97,11 @@ export interface RcvWindowPolicy {
   readonly quickAckCountsOnlyScheduled: boolean;
   /** tcp_select_initial_window(): the first window offered is at most U16_MAX (5.x) or the whole space (6.x). */
   readonly initialWindowMax: number;
+  /**
+   * tcp_init_buffer_space() runs before the timestamp option is taken off advmss (5.x: the
+   * clamp keeps advmss + 12 of room) or after it (6.x).
+   */
+  readonly clampAdvmssHasTimestamps: boolean;
 }
 
 /** Transmit rules of net/ipv4/tcp_output.c and tcp.c that differ between 5.x and 6.18 (src/profiles/tcp_output_rules.ts). */
@@ -108,6 +113,8 @@ export interface TcpOutputRules {
   readonly deferAckWaitCapNs: number;
   /** tcp_should_autocork() refuses an EOR-marked tail (6.x, tcp_skb_can_collapse_to). */
   readonly autocorkChecksEor: boolean;
+  /** tcp_cwnd_test() lets a one-segment skb carrying the FIN out past a full cwnd (5.x; removed by 6.18). */
+  readonly finIgnoresCwnd: boolean;
 }
 
 export interface KernelProfile {

@@ -66,13 +66,14 @@ export function tcp_init_receiver(
   r.window_clamp = init.window_clamp;
   r.rcv_wscale = init.rcv_wscale;
   r.rcv_ssthresh = init.rcv_wnd;
-  // tcp_init_buffer_space()
+  // tcp_init_buffer_space(), with advmss as it is at that point of the handshake
+  const advmssNow = policy.clampAdvmssHasTimestamps ? advmss + 12 : advmss;
   const maxwin = tcp_full_space(r);
   if (r.window_clamp >= maxwin) {
     r.window_clamp = maxwin;
-    if (maxwin > 4 * r.advmss) r.window_clamp = Math.max(maxwin - (maxwin >> TCP_APP_WIN), 4 * r.advmss);
+    if (maxwin > 4 * advmssNow) r.window_clamp = Math.max(maxwin - (maxwin >> TCP_APP_WIN), 4 * advmssNow);
   }
-  if (r.window_clamp > 2 * r.advmss && r.window_clamp + r.advmss > maxwin) r.window_clamp = Math.max(2 * r.advmss, maxwin - r.advmss);
+  if (r.window_clamp > 2 * advmssNow && r.window_clamp + advmssNow > maxwin) r.window_clamp = Math.max(2 * advmssNow, maxwin - advmssNow);
   r.rcv_ssthresh = Math.min(r.rcv_ssthresh, r.window_clamp);
   return r;
 }

@@ -112,7 +112,9 @@ export function tso_segs_of(skb: SkBuff, mss_now: number): number {
 export const tcp_wnd_end = (sk: Sock): number => sk.snd_una + sk.snd_wnd;
 
 /** tcp_cwnd_test(): segments cwnd still allows, at most half the cwnd at once. */
-export function tcp_cwnd_test(sk: Sock): number {
+export function tcp_cwnd_test(sk: Sock, skb: SkBuff): number {
+  // 5.x: "don't be strict about the congestion window for the final FIN" (pcount already 1)
+  if (skb.fin && skb.gso_segs === 1 && sk.profile.output.finIgnoresCwnd) return 1;
   const inFlight = sk.packets_out; // tcp_packets_in_flight() with no loss and no retransmits
   const cwnd = sk.snd_cwnd;
   if (inFlight >= cwnd) return 0;
@@ -351,7 +353,7 @@ export function tcp_write_xmit(sk: Sock, mss_now: number, nonagle: number, push_
   const max_segs = tcp_tso_segs(mss_now, gsoMax);
   while (sk.write_queue.length > 0) {
     const skb = sk.write_queue[0];
-    let cwnd_quota = tcp_cwnd_test(sk);
+    let cwnd_quota = tcp_cwnd_test(sk, skb);
     if (cwnd_quota === 0) break;
     cwnd_quota = Math.min(cwnd_quota, max_segs);
     const missing = cwnd_quota * mss_now - skb.len;
