@@ -27,10 +27,14 @@ interface Gap {
 }
 const gaps = parse(readFileSync('corpus/known_gaps.yml', 'utf8')) as Record<string, Gap>;
 
-/** A timing-dependent gap's run is accepted if it matches, or if every difference is one of the measured ones. */
+/**
+ * A timing-dependent gap's run is accepted if it matches, or if every difference is in a field
+ * and step that a measured run showed to depend on real time (its live value varies with how
+ * long the step took; the measured values are examples). Any other difference fails.
+ */
 function withinTimingGap(g: Gap, diffs: { step: number; field: string; model: unknown; live: unknown }[]): boolean {
-  const known = new Set((g.measured ?? []).map((m) => JSON.stringify([m.step, m.field, m.model, m.live])));
-  return diffs.every((d) => known.has(JSON.stringify([d.step, d.field, d.model, d.live])));
+  const known = new Set((g.measured ?? []).map((m) => `${m.step}:${m.field}`));
+  return diffs.every((d) => known.has(`${d.step}:${d.field}`));
 }
 const live = liveAvailable();
 const LIVE_RETRIES = 2;
