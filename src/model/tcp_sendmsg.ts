@@ -45,6 +45,11 @@ export interface SendHooks {
   push(sk: Sock, more: boolean, naglePush?: boolean): void;
   /** sk_stream_wait_memory() for a blocking call: true if space could be freed. */
   waitForSpace(sk: Sock): boolean;
+  /**
+   * sk_flush_backlog(): process the ACKs waiting in the socket backlog while the call still
+   * holds the lock; true if there were any (the call then restarts with a new size_goal).
+   */
+  flushBacklog(sk: Sock): boolean;
 }
 
 /** Returns bytes accepted, or a negative errno. */
@@ -63,8 +68,10 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
     if (uarg !== null) net_zcopy_put_abort(uarg);
     return -EPIPE;
   }
-  const sizeGoal = hooks.sizeGoal(sk);
+  let sizeGoal = hooks.sizeGoal(sk);
   let copied = 0;
+  // new skbs since the backlog was last flushed (every 16, sk_flush_backlog(), then restart:)
+  let processBacklog = 0;
   let err = 0;
   // Every loop is bounded (TigerBeetle style): a blocking call that keeps being woken without
   // making progress is a model bug, reported, never a hang.
@@ -77,12 +84,20 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
     let copy = tail !== undefined ? sizeGoal - tail.len : 0;
     let skb: SkBuff | null = tail ?? null;
     if (skb === null || copy <= 0 || skb.eor) {
-      skb = newSegment(sk);
-      if (skb === null) {
-        err = waitForSpace(sk, msg, hooks, copied);
-        if (err !== 0) break;
+      const next = newSegment(sk, hooks, processBacklog >= 16);
+      if (processBacklog >= 16) processBacklog = 0;
+      if (next === RESTART) {
+        sizeGoal = hooks.sizeGoal(sk); // restart: tcp_send_mss()
         continue;
       }
+      if (next === null) {
+        err = waitForSpace(sk, msg, hooks, copied);
+        if (err !== 0) break;
+        sizeGoal = hooks.sizeGoal(sk); // after sk_stream_wait_memory(): tcp_send_mss() again
+        continue;
+      }
+      processBacklog++;
+      skb = next;
       copy = sizeGoal;
     }
     copy = Math.min(copy, msg.iov.count);
@@ -93,15 +108,20 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
         : copyChunk(sk, skb, msg, copy);
     if (n === NEW_SEGMENT) {
       skb.psh = true;
-      if (newSegment(sk) === null) {
+      const next = newSegment(sk, hooks, processBacklog >= 16);
+      if (processBacklog >= 16) processBacklog = 0;
+      if (next === RESTART) sizeGoal = hooks.sizeGoal(sk);
+      else if (next === null) {
         err = waitForSpace(sk, msg, hooks, copied);
         if (err !== 0) break loop;
-      }
+        sizeGoal = hooks.sizeGoal(sk);
+      } else processBacklog++;
       continue;
     }
     if (n === WAIT) {
       err = waitForSpace(sk, msg, hooks, copied);
       if (err !== 0) break;
+      sizeGoal = hooks.sizeGoal(sk);
       continue;
     }
     sk.write_seq += n;
@@ -129,13 +149,19 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
 const MAX_ITERATIONS_WITHOUT_PROGRESS = 100_000;
 const NEW_SEGMENT = -1;
 const WAIT = -2;
+/** newSegment(): the backlog was flushed, go back to restart: */
+const RESTART = 0;
 
-/** new_segment: only here is the sndbuf checked (sk_stream_memory_free). */
-function newSegment(sk: Sock): SkBuff | null {
+/**
+ * new_segment: only here is the sndbuf checked (sk_stream_memory_free); every 16 new skbs the
+ * backlog is flushed first (`flushDue`), and if it held ACKs the call restarts (RESTART).
+ */
+function newSegment(sk: Sock, hooks: SendHooks, flushDue: boolean): SkBuff | null | typeof RESTART {
   if (!sk.streamMemoryFree()) {
     if (TRACE.on) trace(sk, 'sk_stream_memory_free', () => `no new skb: wmem_queued ${sk.sk_wmem_queued} >= sndbuf ${sk.sk_sndbuf}${sk.sk_wmem_queued < sk.sk_sndbuf ? ' (or notsent >= tcp_notsent_lowat)' : ''}`);
     return null;
   }
+  if (flushDue && hooks.flushBacklog(sk)) return RESTART;
   const skb = tcp_stream_alloc_skb(sk, sk.queuesEmpty());
   if (skb === null) return null;
   tcp_skb_entail(sk, skb);

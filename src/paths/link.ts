@@ -341,6 +341,11 @@ export class LinkFlow implements SendHooks, CcSock {
     return false; // the workloads send with MSG_DONTWAIT and poll
   }
 
+  /** No socket backlog on the link path: an ACK is its own event, processed when it arrives. */
+  flushBacklog(): boolean {
+    return false;
+  }
+
   /** tcp_should_autocork(): a partial tail while the NIC still holds our clones (6.x: and it can take more, no EOR). */
   private tcp_should_autocork(skb: SkBuff): boolean {
     const sk = this.sk;

@@ -107,6 +107,10 @@ export class LinkStepPath implements Path {
   }
 
   /** sk_stream_wait_memory() of a blocking call: simulated time runs until an ACK frees queue space. */
+  flushBacklog(): boolean {
+    return false; // ACKs are engine events here, never held in a backlog
+  }
+
   waitForSpace(sk: Sock): boolean {
     const before = sk.sk_wmem_queued;
     const limit = this.q.now + WAIT_LIMIT_NS;

@@ -190,6 +190,17 @@ export class LoopbackPath implements Path, Wire {
     return sk.sk_wmem_queued < before;
   }
 
+  /**
+   * sk_flush_backlog() inside tcp_sendmsg_locked(): the ACKs delivered while the call held the
+   * lock are processed now (__release_sock with the lock kept), each followed by
+   * tcp_data_snd_check(); true if there were any.
+   */
+  flushBacklog(sk: Sock): boolean {
+    if (this.backlog.length === 0) return false;
+    this.runBacklog(sk);
+    return true;
+  }
+
   /** lock_sock(): from now on ACKs wait in the backlog. */
   lock(_sk: Sock): void {
     this.owned = true;
