@@ -32,6 +32,10 @@ export const LOOPBACK_GSO_MAX_SIZE = 65536;
 const FILLER_FILE_BASE = 2 ** 46;
 /** The live backend's recv gives up after this long without data (src/backends/live/run.ts receive()). */
 const RECV_IDLE_MS = 200;
+/** TCP_RTO_MIN (HZ / 5) and TCP_TIMEOUT_MIN (2 jiffies), ms at HZ 1000. */
+const TCP_RTO_MIN_MS = 200;
+const TCP_TIMEOUT_MIN_MS = 2;
+
 /** Bound on the timers one wait may fire (each delayed ACK can let out a segment that re-arms it). */
 const MAX_TIMERS_PER_WAIT = 1_000_000;
 
@@ -218,14 +222,30 @@ export class LoopbackPath implements Path, Wire {
     tcp_write_xmit(sk, sk.mss_cache, nonagle, pushOne, this, this.gsoMax(sk));
   }
 
+  /**
+   * The retransmit timer as tcp_schedule_loss_probe() arms it when data went out, and as an ACK
+   * leaves it (tcp_set_xmit_timer(): re-armed while packets are out; with none, tcp_rearm_rto()
+   * only clears the work and the timer keeps its expiry). On loopback srtt is microseconds: the
+   * probe is due 1 jiffy (2 srtt, rounded up) plus TCP_TIMEOUT_MIN (2 ms), or plus RTO_MIN with
+   * one packet out, and no later than the RTO (rto_min here), counted from now. Only its expiry
+   * is modelled: 5.x reclaims when it fires (the probe a real kernel may send then is not).
+   */
+  private tcp_schedule_loss_probe(sk: Sock): void {
+    if (sk.packets_out === 0) return;
+    const rtoMin = sk.profile.output.tlpAddsRouteRtoMin ? this.rto_ms : TCP_RTO_MIN_MS;
+    const timeout = Math.min(1 + (sk.packets_out === 1 ? rtoMin : TCP_TIMEOUT_MIN_MS), this.rto_ms);
+    sk.write_timer_ms = sk.net.now_ms + timeout;
+  }
+
   // ---- Wire: delivery to the receiver ----
 
   transmit(sk: Sock, skb: SkBuff): void {
     const r = this.rcv!;
     const seg = segmentOf(skb, sk.mss_cache, this.pcount.get(skb) ?? 1, PAGE_SIZE);
     if (skb.uarg !== null) skb.uarg.zerocopy = false; // skb_orphan_frags_rx() on delivery
-    // 5.x: the retransmit timer is armed and fires later even after the ACK cleared its work
-    sk.write_timer_ms = sk.net.now_ms + this.rto_ms;
+    // the probe tcp_write_xmit() schedules once it has sent, armed before this delivery's ACK
+    // can come back (on a real loopback it comes in a later softirq)
+    this.tcp_schedule_loss_probe(sk);
     r.senderUna = sk.snd_una;
     const onCoalesce = this.coalesceObservers.length > 0 ? () => this.coalesceObservers.forEach((o) => o(sk, skb)) : null;
     const ack = tcp_rcv_data(r, seg, sk.net.now_ms, this.rmem2(sk), onCoalesce);
@@ -250,6 +270,7 @@ export class LoopbackPath implements Path, Wire {
         const a = this.backlog.shift()!;
         tcp_ack(sk, a, this, () => tcp_sync_mss(sk, this.mtuMss));
         if (this.rcv !== null) this.rcv.senderUna = sk.snd_una;
+        this.tcp_schedule_loss_probe(sk); // tcp_set_xmit_timer() (nothing out: the expiry stays)
         // tcp_data_snd_check() -> tcp_push_pending_frames() with tp->nonagle
         this.pushPending(sk, tp_nonagle(sk), false);
       }
@@ -343,7 +364,8 @@ export class LoopbackPath implements Path, Wire {
         if (a !== null) this.ackArrives(sk, a);
       } else {
         sk.net.now_ms = Math.max(sk.net.now_ms, wt!);
-        sk.write_timer_ms = null;
+        // tcp_write_timer_handler(): with packets still out the kernel probes and re-arms the RTO
+        sk.write_timer_ms = sk.packets_out > 0 ? sk.net.now_ms + this.rto_ms : null;
         if (sk.profile.mem.timerReclaim) sk_mem_reclaim(sk);
       }
     }

@@ -12,6 +12,7 @@ export const tcpOutput5x: TcpOutputRules = {
   deferAckWaitCapNs: Infinity,
   autocorkChecksEor: false,
   finIgnoresCwnd: true,
+  tlpAddsRouteRtoMin: false,
 };
 
 export const tcpOutput618: TcpOutputRules = {
@@ -20,4 +21,5 @@ export const tcpOutput618: TcpOutputRules = {
   deferAckWaitCapNs: 1e6,
   autocorkChecksEor: true,
   finIgnoresCwnd: false,
+  tlpAddsRouteRtoMin: true,
 };

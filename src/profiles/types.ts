@@ -115,6 +115,8 @@ export interface TcpOutputRules {
   readonly autocorkChecksEor: boolean;
   /** tcp_cwnd_test() lets a one-segment skb carrying the FIN out past a full cwnd (5.x; removed by 6.18). */
   readonly finIgnoresCwnd: boolean;
+  /** tcp_schedule_loss_probe() with one packet out adds the route's RTO_MIN (6.x tcp_rto_min()) or the constant TCP_RTO_MIN, 200 ms (5.x). */
+  readonly tlpAddsRouteRtoMin: boolean;
 }
 
 export interface KernelProfile {
