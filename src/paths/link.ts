@@ -151,6 +151,8 @@ const RX_HEAD_END = 192;
 
 /** TCP_TIMEOUT_MIN (2 jiffies) and TCP_RTO_MIN (HZ/5), HZ = 1000. */
 const TCP_TIMEOUT_MIN_NS = 2e6;
+/** TCP_RTO_MIN (HZ/5) as a constant. */
+const TCP_RTO_MIN_NS = 200e6;
 /** TCP_TIMEOUT_INIT (1 s): the probe timeout before any RTT sample. */
 const TCP_TIMEOUT_INIT_NS = 1e9;
 
@@ -990,7 +992,9 @@ export class LinkFlow implements SendHooks, CcSock {
   private tcp_schedule_loss_probe(advancingRto: boolean): boolean {
     const sk = this.sk;
     if (sk.packets_out === 0 || this.ca_state !== 'open') return false;
-    let timeout = this.srtt_ns === 0 ? TCP_TIMEOUT_INIT_NS : 2 * this.srtt_ns + (sk.packets_out === 1 ? this.opts.rto_min_ns : TCP_TIMEOUT_MIN_NS);
+    // with one packet out, RTO_MIN on top: the route's (6.x tcp_rto_min()) or the 200 ms constant (5.x)
+    const rtoMin = sk.profile.output.tlpAddsRouteRtoMin ? this.opts.rto_min_ns : TCP_RTO_MIN_NS;
+    let timeout = this.srtt_ns === 0 ? TCP_TIMEOUT_INIT_NS : 2 * this.srtt_ns + (sk.packets_out === 1 ? rtoMin : TCP_TIMEOUT_MIN_NS);
     const rto = this.rto_ns * (1 << this.backoff);
     const rtoDelta = advancingRto ? rto : this.headSent() + rto - this.q.now;
     if (rtoDelta > 0) timeout = Math.min(timeout, rtoDelta);
