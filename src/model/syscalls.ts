@@ -14,6 +14,9 @@ export interface SocketLock {
   release(sk: Sock): void;
 }
 
+/** PIPE_DEF_BUFFERS: the pages a splice pipe carries per round (fs/splice.c, include/linux/pipe_fs_i.h). */
+const PIPE_DEF_BUFFERS = 16;
+
 /** tcp_sendmsg(): one sendmsg() system call. Returns bytes accepted or a negative errno. */
 export function tcp_sendmsg(sk: Sock, msg: SendMsg, path: SendHooks & SocketLock): number {
   path.lock(sk);
@@ -34,10 +37,15 @@ export function splice_file_to_socket(sk: Sock, path: SendHooks & SocketLock, fi
   const perCall = sk.profile.splicePagesPerCall * PAGE_SIZE;
   let left = len;
   let total = 0;
+  // 5.x pipe_to_sendpage(): one call per page, MSG_SENDPAGE_NOTLAST on every page but the last
+  // of the pipe's batch (PIPE_DEF_BUFFERS pages), so only that one ends in tcp_push()
+  let inPipe = 0;
   while (left > 0) {
     const batch = Math.min(left, Math.floor(off / PAGE_SIZE) * PAGE_SIZE + perCall - off);
+    inPipe += sk.profile.splicePagesPerCall;
+    const notLast = left > batch && inPipe % PIPE_DEF_BUFFERS !== 0;
     const iov = new IovIter([{ addr: fileBase + off, len: batch }]);
-    const ret = tcp_sendmsg(sk, { iov, zerocopy: false, splice: true, more: left > batch, eor: false, dontwait }, path);
+    const ret = tcp_sendmsg(sk, { iov, zerocopy: false, splice: true, more: left > batch, eor: false, dontwait, notLast }, path);
     if (ret < 0) return total === 0 ? ret : total;
     total += ret;
     off += ret;

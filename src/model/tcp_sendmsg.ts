@@ -30,6 +30,11 @@ export interface SendMsg {
   more: boolean;
   eor: boolean;
   dontwait: boolean;
+  /**
+   * MSG_SENDPAGE_NOTLAST (5.x do_tcp_sendpages()): not the last page of the splice pipe's batch,
+   * so the call ends without tcp_push().
+   */
+  notLast?: boolean;
 }
 
 /** What the transmit side (the path and the peer) does for the send loop. */
@@ -141,7 +146,7 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
       return -err;
     }
   }
-  if (copied > 0) hooks.push(sk, msg.more);
+  if (copied > 0 && msg.notLast !== true) hooks.push(sk, msg.more);
   if (uarg !== null) net_zcopy_put(uarg); // out_nopush: the call's own reference
   return copied;
 }
@@ -172,7 +177,9 @@ function newSegment(sk: Sock, hooks: SendHooks, flushDue: boolean): SkBuff | nul
 function waitForSpace(sk: Sock, msg: SendMsg, hooks: SendHooks, copied: number): number {
   sk.nospace = true; // set_bit(SOCK_NOSPACE)
   if (sk.profile.removeEmptySkbOnWait) tcp_remove_empty_skb(sk);
-  if (copied > 0) hooks.push(sk, false, true); // tcp_push(sk, flags & ~MSG_MORE, mss_now, TCP_NAGLE_PUSH, size_goal)
+  // tcp_push(sk, flags & ~MSG_MORE, mss_now, TCP_NAGLE_PUSH, size_goal): tcp_sendmsg_locked() only
+  // after copying, 5.x do_tcp_sendpages() always (pages held back by MSG_SENDPAGE_NOTLAST go out)
+  if (copied > 0 || (msg.splice === true && sk.profile.spliceViaSendpage)) hooks.push(sk, false, true);
   if (msg.dontwait) return EAGAIN;
   return hooks.waitForSpace(sk) ? 0 : EAGAIN;
 }
@@ -235,7 +242,7 @@ function sk_page_frag_refill(sk: Sock) {
  */
 function spliceChunk(sk: Sock, skb: SkBuff, msg: SendMsg, want: number): number {
   const maxFrags = sk.net.sysctl['net.core.max_skb_frags'];
-  if (sk.profile.spliceChecksFragsFirst && skb.nr_frags >= maxFrags) {
+  if (sk.profile.spliceViaSendpage && skb.nr_frags >= maxFrags) {
     // tcp_build_frag(): a page that does not continue the last frag needs a slot: new segment
     const cur = msg.iov.current();
     if (cur !== null && !skb_can_coalesce(skb, userPage(Math.floor(cur.addr / PAGE_SIZE)), cur.addr % PAGE_SIZE)) return NEW_SEGMENT;

@@ -49,31 +49,31 @@ export const PROFILES: Record<ProfileName, KernelProfile> = {
   '5.15': {
     name: '5.15', title: '5.15 (before the change: double accounting)', release: '5.15.0-skmem-model',
     summary: p0Summary, sysctlDefaults: SYSCTLS_5X, configDefaults: TYPICAL_CONFIG_515,
-    head: kmallocHeads, mem: memAccountingV5, zerocopy: policyP0, removeEmptySkbOnWait: false, killQueuesWarnsFwd: true, splicePagesPerCall: 1, memlockInfinityBypass: false, growSkb: false, rcv: rcvWindowAdvWinScale, output: tcpOutput5x, spliceChecksFragsFirst: true,
+    head: kmallocHeads, mem: memAccountingV5, zerocopy: policyP0, removeEmptySkbOnWait: false, killQueuesWarnsFwd: true, splicePagesPerCall: 1, memlockInfinityBypass: false, growSkb: false, rcv: rcvWindowAdvWinScale, output: tcpOutput5x, spliceViaSendpage: true,
   },
   '5.16-v1': {
     name: '5.16-v1', title: '5.16-v1 (f1a456f8f3fc, reverted by 84882cf72cd7)', release: '5.16.0-rc0-v1-skmem-model',
     summary: 'The first version of the change: pure zerocopy skbs are not charged, but tcp_stream_alloc_skb() forces truesize = SKB_TRUESIZE(MAX_TCP_HEADER) (896 instead of the real 1280 on a typical config), and the downgrade charges data_len instead of the page-aligned truesize; sendpage onto a pure skb keeps it pure.',
     sysctlDefaults: SYSCTLS_5X, configDefaults: TYPICAL_CONFIG,
-    head: kmallocHeads, mem: memAccountingV5, zerocopy: policyP1, removeEmptySkbOnWait: false, killQueuesWarnsFwd: true, splicePagesPerCall: 1, memlockInfinityBypass: false, growSkb: false, rcv: rcvWindowAdvWinScale, output: tcpOutput5x, spliceChecksFragsFirst: true,
+    head: kmallocHeads, mem: memAccountingV5, zerocopy: policyP1, removeEmptySkbOnWait: false, killQueuesWarnsFwd: true, splicePagesPerCall: 1, memlockInfinityBypass: false, growSkb: false, rcv: rcvWindowAdvWinScale, output: tcpOutput5x, spliceViaSendpage: true,
   },
   '5.16': {
     name: '5.16', title: '5.16 (9b65b17db723, as landed)', release: '5.16.0-skmem-model',
     summary: 'The landed change: pure zerocopy skbs are not charged and uncharge only SKB_TRUESIZE(skb_end_offset). Still has the data_len downgrade (fixed by 479f5547239d) and the sendpage-onto-pure bug (fixed by f8d9d938514f).',
     sysctlDefaults: SYSCTLS_5X, configDefaults: TYPICAL_CONFIG,
-    head: kmallocHeads, mem: memAccountingV5, zerocopy: policyP2, removeEmptySkbOnWait: false, killQueuesWarnsFwd: true, splicePagesPerCall: 1, memlockInfinityBypass: false, growSkb: false, rcv: rcvWindowAdvWinScale, output: tcpOutput5x, spliceChecksFragsFirst: true,
+    head: kmallocHeads, mem: memAccountingV5, zerocopy: policyP2, removeEmptySkbOnWait: false, killQueuesWarnsFwd: true, splicePagesPerCall: 1, memlockInfinityBypass: false, growSkb: false, rcv: rcvWindowAdvWinScale, output: tcpOutput5x, spliceViaSendpage: true,
   },
   '5.17': {
     name: '5.17', title: '5.17 (with the three follow-up fixes)', release: '5.17.0-skmem-model',
     summary: 'The landed change plus 479f5547239d (downgrade charges truesize - head), f8d9d938514f (sendpage downgrades a pure skb) and the tcp_shift_skb_data() collapse check.',
     sysctlDefaults: SYSCTLS_5X, configDefaults: TYPICAL_CONFIG,
-    head: kmallocHeads, mem: memAccountingV5, zerocopy: policyP2Fixed, removeEmptySkbOnWait: false, killQueuesWarnsFwd: true, splicePagesPerCall: 1, memlockInfinityBypass: false, growSkb: false, rcv: rcvWindowAdvWinScale, output: tcpOutput5x, spliceChecksFragsFirst: true,
+    head: kmallocHeads, mem: memAccountingV5, zerocopy: policyP2Fixed, removeEmptySkbOnWait: false, killQueuesWarnsFwd: true, splicePagesPerCall: 1, memlockInfinityBypass: false, growSkb: false, rcv: rcvWindowAdvWinScale, output: tcpOutput5x, spliceViaSendpage: true,
   },
   '6.18': {
     name: '6.18', title: '6.18 (small-head cache, eager reclaim, per-CPU reserve)', release: '6.18.0-skmem-model',
     summary: 'The pure-zerocopy rules of 5.17 with the 6.x accounting around them: skb heads from skb_small_head_cache, delta scheduling, reclaim on every uncharge, tcp_wmem_schedule(), per-CPU tcp_memory_allocated reserve, optmem_max 128 KiB per netns.',
     sysctlDefaults: SYSCTLS_618, configDefaults: TYPICAL_CONFIG,
-    head: smallHeadCache, mem: memAccountingV6, zerocopy: policyP2Fixed, removeEmptySkbOnWait: true, killQueuesWarnsFwd: false, splicePagesPerCall: 16, memlockInfinityBypass: true, growSkb: true, rcv: rcvWindowScalingRatio, output: tcpOutput618, spliceChecksFragsFirst: false,
+    head: smallHeadCache, mem: memAccountingV6, zerocopy: policyP2Fixed, removeEmptySkbOnWait: true, killQueuesWarnsFwd: false, splicePagesPerCall: 16, memlockInfinityBypass: true, growSkb: true, rcv: rcvWindowScalingRatio, output: tcpOutput618, spliceViaSendpage: false,
   },
 };
 

@@ -149,11 +149,14 @@ export interface KernelProfile {
   /** tcp_sendmsg_locked()'s wait_for_space frees an empty tail skb (6.x); 5.x only on do_error. */
   readonly removeEmptySkbOnWait: boolean;
   /**
-   * 5.x do_tcp_sendpages() -> tcp_build_frag() tests the frag limit before downgrading a pure skb
-   * and scheduling (a full skb goes to a new segment untouched); 6.x MSG_SPLICE_PAGES downgrades
-   * and schedules first, and skb_splice_from_iter() meets the limit after.
+   * 5.x: sendfile reaches TCP through pipe_to_sendpage() -> do_tcp_sendpages(): tcp_build_frag()
+   * tests the frag limit before downgrading a pure skb and scheduling (a full skb goes to a new
+   * segment untouched), MSG_SENDPAGE_NOTLAST spares the push after all but the pipe batch's last
+   * page, and wait_for_space pushes even when the call copied nothing. 6.x: MSG_SPLICE_PAGES
+   * through tcp_sendmsg_locked() (downgrade and schedule first, skb_splice_from_iter() meets
+   * the limit after, one push per call, none at a wait before copying).
    */
-  readonly spliceChecksFragsFirst: boolean;
+  readonly spliceViaSendpage: boolean;
   /** The receiving peer's window arithmetic (the peer runs the same kernel). */
   readonly rcv: RcvWindowPolicy;
   /** The transmit side's TSQ, TSO-deferral and autocork rules. */
