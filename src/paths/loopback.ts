@@ -32,8 +32,9 @@ export const LOOPBACK_GSO_MAX_SIZE = 65536;
 const FILLER_FILE_BASE = 2 ** 46;
 /** The live backend's recv gives up after this long without data (src/backends/live/run.ts receive()). */
 const RECV_IDLE_MS = 200;
-/** TCP_RTO_MIN (HZ / 5) and TCP_TIMEOUT_MIN (2 jiffies), ms at HZ 1000. */
+/** TCP_RTO_MIN (HZ / 5), TCP_RTO_MAX (120 s) and TCP_TIMEOUT_MIN (2 jiffies), ms at HZ 1000. */
 const TCP_RTO_MIN_MS = 200;
+const TCP_RTO_MAX_MS = 120_000;
 const TCP_TIMEOUT_MIN_MS = 2;
 
 /** Bound on the timers one wait may fire (each delayed ACK can let out a segment that re-arms it). */
@@ -70,6 +71,10 @@ export class LoopbackPath implements Path, Wire {
   readonly pcount = new Map<SkBuff, number>();
   /** The peer, once connected. */
   rcv: RcvSock | null = null;
+  /** icsk_pending of the write timer: a loss probe, or a zero-window probe with its backoff. */
+  private tlpPending = false;
+  private probe0Pending = false;
+  private probe0Backoff = 0;
   /** The sender is inside a system call (lock_sock): ACKs wait in the backlog. */
   private owned = false;
   private readonly backlog: Ack[] = [];
@@ -220,6 +225,20 @@ export class LoopbackPath implements Path, Wire {
   private pushPending(sk: Sock, nonagle: number, pushOne: boolean): void {
     if (sk.state === 'CLOSE') return;
     tcp_write_xmit(sk, sk.mss_cache, nonagle, pushOne, this, this.gsoMax(sk));
+    // tcp_write_xmit() returned true (nothing in flight, data queued): tcp_check_probe_timer()
+    if (!pushOne && sk.packets_out === 0 && sk.write_queue.length > 0) this.tcp_check_probe_timer(sk);
+  }
+
+  /**
+   * tcp_check_probe_timer(): with nothing in flight and data queued (a zero window), the
+   * zero-window probe timer is armed at tcp_probe0_base() = max(RTO, TCP_RTO_MIN) unless some
+   * timer work is already pending. Each firing probes (a window probe, no data: not modelled),
+   * backs off (doubling, up to TCP_RTO_MAX) and, on 5.x, ends in sk_mem_reclaim().
+   */
+  private tcp_check_probe_timer(sk: Sock): void {
+    if (this.probe0Pending || this.tlpPending) return;
+    this.probe0Pending = true;
+    sk.write_timer_ms = sk.net.now_ms + Math.max(this.rto_ms, TCP_RTO_MIN_MS);
   }
 
   /**
@@ -231,7 +250,13 @@ export class LoopbackPath implements Path, Wire {
    * is modelled: 5.x reclaims when it fires (the probe a real kernel may send then is not).
    */
   private tcp_schedule_loss_probe(sk: Sock): void {
-    if (sk.packets_out === 0) return;
+    if (sk.packets_out === 0) {
+      this.tlpPending = false; // tcp_rearm_rto(): the work is cleared, the expiry stays
+      return;
+    }
+    this.tlpPending = true;
+    this.probe0Pending = false;
+    this.probe0Backoff = 0;
     const rtoMin = sk.profile.output.tlpAddsRouteRtoMin ? this.rto_ms : TCP_RTO_MIN_MS;
     const timeout = Math.min(1 + (sk.packets_out === 1 ? rtoMin : TCP_TIMEOUT_MIN_MS), this.rto_ms);
     sk.write_timer_ms = sk.net.now_ms + timeout;
@@ -364,8 +389,18 @@ export class LoopbackPath implements Path, Wire {
         if (a !== null) this.ackArrives(sk, a);
       } else {
         sk.net.now_ms = Math.max(sk.net.now_ms, wt!);
-        // tcp_write_timer_handler(): with packets still out the kernel probes and re-arms the RTO
-        sk.write_timer_ms = sk.packets_out > 0 ? sk.net.now_ms + this.rto_ms : null;
+        // tcp_write_timer_handler(): with packets still out the kernel probes and re-arms the RTO;
+        // a pending zero-window probe re-arms itself with backoff while the window stays shut
+        this.tlpPending = false;
+        if (sk.packets_out > 0) sk.write_timer_ms = sk.net.now_ms + this.rto_ms;
+        else if (this.probe0Pending && sk.write_queue.length > 0) {
+          this.probe0Backoff = Math.min(this.probe0Backoff + 1, 15);
+          const base = Math.max(this.rto_ms, TCP_RTO_MIN_MS);
+          sk.write_timer_ms = sk.net.now_ms + Math.min(base * 2 ** this.probe0Backoff, TCP_RTO_MAX_MS);
+        } else {
+          this.probe0Pending = false;
+          sk.write_timer_ms = null;
+        }
         if (sk.profile.mem.timerReclaim) sk_mem_reclaim(sk);
       }
     }
