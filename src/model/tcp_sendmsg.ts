@@ -77,18 +77,21 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
   let copied = 0;
   // new skbs since the backlog was last flushed (every 16, sk_flush_backlog(), then restart:)
   let processBacklog = 0;
+  // a chunk found the tail full (frag slots, another uarg): goto new_segment
+  let newSegmentDue = false;
   let err = 0;
   // Every loop is bounded (TigerBeetle style): a blocking call that keeps being woken without
   // making progress is a model bug, reported, never a hang.
   let idle = 0;
-  loop: while (msg.iov.count > 0) {
+  while (msg.iov.count > 0) {
     if (++idle > MAX_ITERATIONS_WITHOUT_PROGRESS) {
       throw new Error(`tcp_sendmsg_locked: ${MAX_ITERATIONS_WITHOUT_PROGRESS} iterations without progress (wq ${sk.sk_wmem_queued}, sndbuf ${sk.sk_sndbuf}, fwd ${sk.sk_forward_alloc})`);
     }
     const tail = sk.writeQueueTail();
     let copy = tail !== undefined ? sizeGoal - tail.len : 0;
     let skb: SkBuff | null = tail ?? null;
-    if (skb === null || copy <= 0 || skb.eor) {
+    if (skb === null || copy <= 0 || skb.eor || newSegmentDue) {
+      newSegmentDue = false;
       const next = newSegment(sk, hooks, processBacklog >= 16);
       if (processBacklog >= 16) processBacklog = 0;
       if (next === RESTART) {
@@ -112,15 +115,8 @@ export function tcp_sendmsg_locked(sk: Sock, msg: SendMsg, hooks: SendHooks): nu
         ? spliceChunk(sk, skb, msg, copy)
         : copyChunk(sk, skb, msg, copy);
     if (n === NEW_SEGMENT) {
-      skb.psh = true;
-      const next = newSegment(sk, hooks, processBacklog >= 16);
-      if (processBacklog >= 16) processBacklog = 0;
-      if (next === RESTART) sizeGoal = hooks.sizeGoal(sk);
-      else if (next === null) {
-        err = waitForSpace(sk, msg, hooks, copied);
-        if (err !== 0) break loop;
-        sizeGoal = hooks.sizeGoal(sk);
-      } else processBacklog++;
+      skb.psh = true; // tcp_mark_push()
+      newSegmentDue = true;
       continue;
     }
     if (n === WAIT) {

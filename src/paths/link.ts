@@ -31,7 +31,7 @@ import { tcp_wmem_free_skb } from '../model/tcp_skb.ts';
 import { tcp_cleanup_rbuf, tcp_init_receiver, tcp_recvmsg } from '../tcp/tcp.ts';
 import {
   RcvSock, tcp_ack as tcp_ack_clean, tcp_delack_timer, tcp_enter_quickack_mode, tcp_epollin_ready, tcp_rcv_data, tcp_send_ack, TCP_MAX_QUICKACKS,
-  type Ack, type Segment,
+  TCP_RTO_MIN_MS, TCP_TIMEOUT_MIN_MS, type Ack, type Segment,
 } from '../tcp/tcp_input.ts';
 import {
   __tcp_select_window, sk_gso_max_size, tcp_grow_skb, tcp_nagle_test,
@@ -149,10 +149,8 @@ const rxFragTruesize = (mtu: number): number => (mtu <= 1500 ? 2048 : roundupPow
 /** The GRO head skb (napi_alloc_skb of the headers): kmalloc-512 head => end 192. */
 const RX_HEAD_END = 192;
 
-/** TCP_TIMEOUT_MIN (2 jiffies) and TCP_RTO_MIN (HZ/5), HZ = 1000. */
-const TCP_TIMEOUT_MIN_NS = 2e6;
-/** TCP_RTO_MIN (HZ/5) as a constant. */
-const TCP_RTO_MIN_NS = 200e6;
+const TCP_TIMEOUT_MIN_NS = TCP_TIMEOUT_MIN_MS * 1e6;
+const TCP_RTO_MIN_NS = TCP_RTO_MIN_MS * 1e6;
 /** TCP_TIMEOUT_INIT (1 s): the probe timeout before any RTT sample. */
 const TCP_TIMEOUT_INIT_NS = 1e9;
 
@@ -281,6 +279,7 @@ export class LinkFlow implements SendHooks, CcSock {
     r.rcv_mss = Math.min(advmss, 536);
     r.senderUna = Number.MAX_SAFE_INTEGER; // a remote receiver's skbs are never the sender's clones
     r.rcvlowat = this.opts.rcvlowat;
+    r.rto_ms = this.opts.rto_min_ns / 1e6; // the peer's RTO: its rto_min, at a microsecond RTT
     return r;
   }
 
@@ -891,7 +890,7 @@ export class LinkFlow implements SendHooks, CcSock {
       // tcp_set_skb_tso_segs() and tcp_adjust_pcount(); then collapse into at most one MSS
       const before = this.wire.pcount.get(skb) ?? 1;
       const after = tso_segs_of(skb, mss);
-      if (before !== after) this.tcp_adjust_pcount(skb, st, before - after);
+      if (before !== after) this.tcp_adjust_pcount(st, before - after);
       this.wire.pcount.set(skb, after);
       const space = Math.min(avail, mss);
       if (skb.len < space) this.tcp_retrans_try_collapse(i, skb, space);
@@ -910,12 +909,11 @@ export class LinkFlow implements SendHooks, CcSock {
     const buff = tso_fragment(this.sk, skb, len, this.wire, this.mss, 'rtx');
     this.tx.set(buff, { sent: st.sent, lost: st.lost, everRetrans: st.everRetrans, retransInFlight: st.retransInFlight, inNic: 0, nicTruesize: 0 });
     const diff = old - (this.wire.pcount.get(skb) ?? 1) - (this.wire.pcount.get(buff) ?? 1);
-    if (diff !== 0) this.tcp_adjust_pcount(skb, st, diff);
+    if (diff !== 0) this.tcp_adjust_pcount(st, diff);
   }
 
-  /** tcp_adjust_pcount(): `decr` fewer packets for this skb in packets_out and the counts its sacked bits put it in. */
-  private tcp_adjust_pcount(skb: SkBuff, st: TxState, decr: number): void {
-    void skb;
+  /** tcp_adjust_pcount(): `decr` fewer packets of an skb in packets_out and in the counts its sacked bits (`st`) put it in. */
+  private tcp_adjust_pcount(st: TxState, decr: number): void {
     this.sk.packets_out -= decr;
     if (st.lost) this.lost_out -= decr;
     if (st.retransInFlight) this.retrans_out -= decr;
@@ -950,7 +948,7 @@ export class LinkFlow implements SendHooks, CcSock {
       to.eor = next.eor;
       if (nst.everRetrans) tst.everRetrans = true;
       sk.rtx_queue.removeAt(i + 1);
-      this.tcp_adjust_pcount(next, nst, this.wire.pcount.get(next) ?? 1);
+      this.tcp_adjust_pcount(nst, this.wire.pcount.get(next) ?? 1);
       this.tx.delete(next);
       this.wire.pcount.delete(next);
       tcp_wmem_free_skb(sk, next);

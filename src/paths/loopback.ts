@@ -16,7 +16,9 @@ import type { Sock } from '../model/sock.ts';
 import { sk_mem_reclaim } from '../model/sk_mem.ts';
 import { splice_file_to_socket } from '../model/syscalls.ts';
 import { tcp_cleanup_rbuf, tcp_recvmsg, tcp_sock_set_quickack, tcp_connect_loopback, type RcvOptions } from '../tcp/tcp.ts';
-import { RcvSock, segmentOf, tcp_ack, tcp_delack_timer, tcp_rcv_data, type Ack } from '../tcp/tcp_input.ts';
+import {
+  RcvSock, segmentOf, tcp_ack, tcp_delack_timer, tcp_rcv_data, TCP_RTO_MAX_MS, TCP_RTO_MIN_MS, TCP_TIMEOUT_MIN_MS, type Ack,
+} from '../tcp/tcp_input.ts';
 import type { NetSysctls } from '../profiles/types.ts';
 import type { Connection } from '../scenario/schema.ts';
 import type { Path } from './path.ts';
@@ -32,11 +34,6 @@ export const LOOPBACK_GSO_MAX_SIZE = 65536;
 const FILLER_FILE_BASE = 2 ** 46;
 /** The live backend's recv gives up after this long without data (src/backends/live/run.ts receive()). */
 const RECV_IDLE_MS = 200;
-/** TCP_RTO_MIN (HZ / 5), TCP_RTO_MAX (120 s) and TCP_TIMEOUT_MIN (2 jiffies), ms at HZ 1000. */
-const TCP_RTO_MIN_MS = 200;
-const TCP_RTO_MAX_MS = 120_000;
-const TCP_TIMEOUT_MIN_MS = 2;
-
 /** Bound on the timers one wait may fire (each delayed ACK can let out a segment that re-arms it). */
 const MAX_TIMERS_PER_WAIT = 1_000_000;
 
@@ -123,6 +120,7 @@ export class LoopbackPath implements Path, Wire {
     this.mtuMss = mss_cache;
     const ro: RcvOptions = { rcvbuf: opts.rcvbuf, rmem: sysctl.rmem, rmemMax: sysctl.rmemMax, advmss: mss_cache };
     this.rcv = tcp_connect_loopback(sk, ro, mss_clamp);
+    this.rcv.rto_ms = this.rto_ms; // the peer shares the route (its rto_min)
     sk.snd_cwnd = opts.cwnd;
     tcp_sync_mss(sk, this.mtuMss);
     if (this.start === 'zero_window') this.fillWindow(sk, sysctl.rmem[2]);

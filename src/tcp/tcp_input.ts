@@ -81,6 +81,11 @@ export class RcvSock {
   delackDueMs: number | null = null;
   /** icsk_ack.lrcvtime: jiffies (ms) of the last data segment. */
   lrcvtime = 0;
+  /**
+   * The peer's icsk_rto, ms: with a microsecond RTT it is the route's rto_min (the path sets it;
+   * TCP_RTO_MIN by default). It caps ato and tells an idle gap from a pause.
+   */
+  rto_ms = TCP_RTO_MIN_MS;
   finReceived = false;
   /** sk_rcvlowat (SO_RCVLOWAT, default 1): __tcp_ack_snd_check() ACKs at once while fewer bytes are queued. */
   rcvlowat = 1;
@@ -222,13 +227,12 @@ function tcp_event_data_recv(r: RcvSock, s: Segment, nowMs: number, rmem2: numbe
     tcp_incr_quickack(r, TCP_MAX_QUICKACKS);
     r.ato = TCP_ATO_MIN_MS;
   } else {
-    // ato follows the gap m since the last segment. The source's last branch (a gap longer than
-    // the RTO refills the quick-ACK credits) is left out: the live 6.18 kernel does not quick-ACK
-    // after idle gaps of 0.3 s or 1.5 s on loopback (measured; reason not found), and the model
-    // follows what is measured
+    // ato follows the gap m since the last segment; a gap longer than the peer's RTO means the
+    // sender failed to restart its window: quick ACKs again
     const m = now - r.lrcvtime;
     if (m <= TCP_ATO_MIN_MS / 2) r.ato = (r.ato >> 1) + TCP_ATO_MIN_MS / 2;
-    else if (m < r.ato) r.ato = Math.min((r.ato >> 1) + m, TCP_RTO_MIN_MS);
+    else if (m < r.ato) r.ato = Math.min((r.ato >> 1) + m, r.rto_ms);
+    else if (m > r.rto_ms) tcp_incr_quickack(r, TCP_MAX_QUICKACKS);
   }
   r.lrcvtime = now;
   if (s.len >= 128) tcp_grow_window(r, s, rmem2);
@@ -250,25 +254,20 @@ export function __tcp_ack_snd_check(r: RcvSock, nowMs: number): Ack | null {
   return null;
 }
 
-/** TCP_DELACK_MIN (HZ/25) and TCP_DELACK_MAX (HZ/5), ms; the peer's icsk_rto after the handshake is TCP_RTO_MIN. */
+/** TCP_DELACK_MIN (HZ/25), ms. */
 const TCP_DELACK_MIN_MS = 40;
-const TCP_DELACK_MAX_MS = 200;
-const TCP_RTO_MIN_MS = 200;
+/** TCP_RTO_MIN (HZ/5), TCP_RTO_MAX (120 s) and TCP_TIMEOUT_MIN (2 jiffies), ms at HZ 1000. */
+export const TCP_RTO_MIN_MS = 200;
+export const TCP_RTO_MAX_MS = 120_000;
+export const TCP_TIMEOUT_MIN_MS = 2;
 
 /**
- * tcp_send_delayed_ack(): the delay is ato, capped (when above TCP_DELACK_MIN) by HZ/2,
- * TCP_DELACK_MAX in pingpong mode or after a push, and max(srtt, TCP_DELACK_MIN). Every path
- * modelled has an srtt far below TCP_DELACK_MIN, so the cap is TCP_DELACK_MIN.
+ * tcp_send_delayed_ack(): the delay is ato, capped when above TCP_DELACK_MIN by HZ/2 (or
+ * TCP_DELACK_MAX in pingpong mode or after a push) and by max(srtt, TCP_DELACK_MIN). Every path
+ * modelled has an srtt far below TCP_DELACK_MIN, so that last cap decides: TCP_DELACK_MIN.
  */
 function tcp_delack_delay_ms(r: RcvSock): number {
-  let ato = r.ato;
-  if (ato > TCP_DELACK_MIN_MS) {
-    let maxAto = 500;
-    if (r.pingpong || r.pushed) maxAto = TCP_DELACK_MAX_MS;
-    maxAto = Math.min(maxAto, TCP_DELACK_MIN_MS); // rtt = max(srtt, TCP_DELACK_MIN) < max_ato
-    ato = Math.min(ato, maxAto);
-  }
-  return ato;
+  return Math.min(r.ato, TCP_DELACK_MIN_MS);
 }
 
 /**
@@ -306,7 +305,7 @@ export function tcp_send_ack(r: RcvSock): Ack {
 export function tcp_delack_timer(r: RcvSock): Ack | null {
   r.delackDueMs = null;
   if (!r.ackScheduled) return null;
-  if (!r.pingpong) r.ato = Math.min(r.ato * 2, TCP_RTO_MIN_MS);
+  if (!r.pingpong) r.ato = Math.min(r.ato * 2, r.rto_ms);
   else {
     r.pingpong = false;
     r.ato = TCP_ATO_MIN_MS;

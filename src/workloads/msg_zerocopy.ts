@@ -87,12 +87,9 @@ export interface ZcResult {
   final: { fwd_alloc: number; wmem_queued: number; memcg_sock: number; optmem: number };
 }
 
-/** sk_stream_is_writeable() as tcp_poll() tests it (src/model/sock.ts). */
-export const writeable = sk_stream_is_writeable;
-
 /** tcp_poll()'s EPOLLOUT: writeable, else it sets SOCK_NOSPACE (so that an ACK freeing space wakes the poller). */
 export function tcp_poll_writeable(sk: Sock): boolean {
-  if (writeable(sk)) return true;
+  if (sk_stream_is_writeable(sk)) return true;
   sk.nospace = true;
   return false;
 }
@@ -200,7 +197,7 @@ export class ZcSender {
   private wake(): void {
     if (!this.waiting) return;
     const sk = this.flow.sk;
-    if (this.phase === 'remaining' ? sk.error_queue.length === 0 : !writeable(sk) && sk.error_queue.length === 0) return;
+    if (this.phase === 'remaining' ? sk.error_queue.length === 0 : !sk_stream_is_writeable(sk) && sk.error_queue.length === 0) return;
     this.waiting = false;
     this.waitTimer.clear();
     this.q.after(this.opts.costs.wake_ns, this.phase === 'remaining' ? this.remaining : this.poll);
